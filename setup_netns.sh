@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# setup_netns.sh: the two network namespaces copybench measures in.
+#
+#   setup_netns.sh up       create server + client namespaces joined by a veth pair (idempotent)
+#   setup_netns.sh down     remove them, killing any process left inside (idempotent)
+#   setup_netns.sh status   say what exists; exit 0 when fully up, 3 when not
+#
+# Environment (defaults in brackets):
+#   CB_NS_SERVER [cb_srv]   server namespace name
+#   CB_NS_CLIENT [cb_cli]   client namespace name
+#   CB_SUBNET    [10.77.0.0/24]  the server gets the first host address (.1), the client the second (.2)
+#
+# Only the addresses of this subnet, inside these two namespaces, are ever configured.
+# Can also be sourced as a library: it then only defines the cb_netns_* functions.
+set -euo pipefail
+
+CB_NS_SERVER=${CB_NS_SERVER:-cb_srv}
+CB_NS_CLIENT=${CB_NS_CLIENT:-cb_cli}
+CB_SUBNET=${CB_SUBNET:-10.77.0.0/24}
+# veth ends live inside the namespaces, so fixed names cannot collide with the host's links.
+CB_VETH_SERVER=cbveth_s
+CB_VETH_CLIENT=cbveth_c
+
+cb_netns_usage() {
+  sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+}
+
+cb_netns_err() { echo "setup_netns.sh: $*" >&2; }
+
+cb_netns_need_root() {
+  if [ "$(id -u)" != 0 ]; then
+    cb_netns_err "needs root to manage network namespaces (run it with sudo)"
+    return 1
+  fi
+  if ! command -v ip >/dev/null 2>&1; then
+    cb_netns_err "the 'ip' command is missing (apt-get install iproute2)"
+    return 1
+  fi
+}
+
+# cb_netns_addrs: sets CB_SERVER_IP, CB_CLIENT_IP, CB_PREFIX from CB_SUBNET.
+cb_netns_addrs() {
+  local net=${CB_SUBNET%/*} len=${CB_SUBNET#*/} a b c d n
+  if ! [[ "$CB_SUBNET" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$ ]] || [ "$len" -gt 30 ] || [ "$len" -lt 8 ]; then
+    cb_netns_err "CB_SUBNET='$CB_SUBNET' is not an IPv4 network like 10.77.0.0/24 (prefix 8..30)"
+    return 1
+  fi
+  IFS=. read -r a b c d <<<"$net"
+  for n in "$a" "$b" "$c" "$d"; do
+    if [ "$n" -gt 255 ]; then cb_netns_err "CB_SUBNET='$CB_SUBNET': octet $n > 255"; return 1; fi
+  done
+  n=$(( (a << 24 | b << 16 | c << 8 | d) & ~((1 << (32 - len)) - 1) & 0xffffffff ))
+  CB_SERVER_IP=$(cb_netns_ntoa $((n + 1)))
+  CB_CLIENT_IP=$(cb_netns_ntoa $((n + 2)))
+  CB_PREFIX=$len
+  export CB_SERVER_IP CB_CLIENT_IP CB_PREFIX
+}
+cb_netns_ntoa() { echo "$(($1 >> 24 & 255)).$(($1 >> 16 & 255)).$(($1 >> 8 & 255)).$(($1 & 255))"; }
+
+cb_netns_check_names() {
+  local ns
+  for ns in "$CB_NS_SERVER" "$CB_NS_CLIENT"; do
+    if ! [[ "$ns" =~ ^[A-Za-z0-9_.-]{1,64}$ ]]; then
+      cb_netns_err "bad namespace name '$ns' (letters, digits, _ . - only)"
+      return 1
+    fi
+  done
+  if [ "$CB_NS_SERVER" = "$CB_NS_CLIENT" ]; then
+    cb_netns_err "CB_NS_SERVER and CB_NS_CLIENT must differ"
+    return 1
+  fi
+}
+
+cb_netns_exists() { [ -e "/run/netns/$1" ] || ip netns list 2>/dev/null | awk '{print $1}' | grep -qxF -- "$1"; }
+
+# cb_netns_kill_pids NS: stop every process inside NS (TERM, then KILL after 2 s).
+cb_netns_kill_pids() {
+  local ns=$1 pids i
+  pids=$(ip netns pids "$ns" 2>/dev/null || true)
+  [ -n "$pids" ] || return 0
+  # shellcheck disable=SC2086 # word splitting of the pid list is intended
+  kill -TERM $pids 2>/dev/null || true
+  for i in $(seq 20); do
+    pids=$(ip netns pids "$ns" 2>/dev/null || true)
+    [ -n "$pids" ] || return 0
+    sleep 0.1
+  done
+  # shellcheck disable=SC2086
+  kill -KILL $pids 2>/dev/null || true
+  : "$i"
+}
+
+# cb_netns_is_up: 0 when both namespaces, the veth pair, the addresses and lo are in place.
+cb_netns_is_up() {
+  cb_netns_addrs || return 1
+  cb_netns_exists "$CB_NS_SERVER" && cb_netns_exists "$CB_NS_CLIENT" || return 1
+  ip -n "$CB_NS_SERVER" -o addr show dev "$CB_VETH_SERVER" 2>/dev/null | grep -qF " $CB_SERVER_IP/" || return 1
+  ip -n "$CB_NS_CLIENT" -o addr show dev "$CB_VETH_CLIENT" 2>/dev/null | grep -qF " $CB_CLIENT_IP/" || return 1
+  local ns dev
+  for ns in "$CB_NS_SERVER:$CB_VETH_SERVER" "$CB_NS_CLIENT:$CB_VETH_CLIENT" "$CB_NS_SERVER:lo" "$CB_NS_CLIENT:lo"; do
+    dev=${ns#*:}; ns=${ns%%:*}
+    ip -n "$ns" link show dev "$dev" 2>/dev/null | grep -q 'state UP\|,UP[,>]' || return 1
+  done
+}
+
+cb_netns_down() {
+  cb_netns_need_root && cb_netns_check_names || return 1
+  local ns
+  for ns in "$CB_NS_SERVER" "$CB_NS_CLIENT"; do
+    if cb_netns_exists "$ns"; then
+      cb_netns_kill_pids "$ns"
+      ip netns del "$ns" 2>/dev/null || true
+      if cb_netns_exists "$ns"; then cb_netns_err "could not remove namespace $ns"; return 1; fi
+      echo "setup_netns.sh: removed namespace $ns"
+    fi
+  done
+}
+
+cb_netns_up() {
+  cb_netns_need_root && cb_netns_check_names && cb_netns_addrs || return 1
+  if cb_netns_is_up; then
+    echo "setup_netns.sh: already up ($CB_NS_SERVER $CB_SERVER_IP <-> $CB_NS_CLIENT $CB_CLIENT_IP)"
+    return 0
+  fi
+  # Half-built leftovers (a crash, an interrupted up): start from nothing.
+  cb_netns_down >/dev/null || return 1
+  if ! {
+    ip netns add "$CB_NS_SERVER" &&
+    ip netns add "$CB_NS_CLIENT" &&
+    ip link add "$CB_VETH_SERVER" netns "$CB_NS_SERVER" type veth peer name "$CB_VETH_CLIENT" netns "$CB_NS_CLIENT" &&
+    ip -n "$CB_NS_SERVER" addr add "$CB_SERVER_IP/$CB_PREFIX" dev "$CB_VETH_SERVER" &&
+    ip -n "$CB_NS_CLIENT" addr add "$CB_CLIENT_IP/$CB_PREFIX" dev "$CB_VETH_CLIENT" &&
+    ip -n "$CB_NS_SERVER" link set lo up &&
+    ip -n "$CB_NS_CLIENT" link set lo up &&
+    ip -n "$CB_NS_SERVER" link set "$CB_VETH_SERVER" up &&
+    ip -n "$CB_NS_CLIENT" link set "$CB_VETH_CLIENT" up
+  }; then
+    cb_netns_err "could not create the namespaces; cleaning up"
+    cb_netns_down >/dev/null || true
+    return 1
+  fi
+  echo "setup_netns.sh: up ($CB_NS_SERVER $CB_SERVER_IP <-> $CB_NS_CLIENT $CB_CLIENT_IP)"
+}
+
+cb_netns_status() {
+  cb_netns_need_root && cb_netns_check_names && cb_netns_addrs || return 1
+  local ns pids
+  for ns in "$CB_NS_SERVER" "$CB_NS_CLIENT"; do
+    if cb_netns_exists "$ns"; then
+      pids=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')
+      echo "namespace $ns: exists${pids:+, processes: $pids}"
+      ip -n "$ns" -br addr show 2>/dev/null | sed 's/^/  /'
+    else
+      echo "namespace $ns: absent"
+    fi
+  done
+  if cb_netns_is_up; then
+    echo "status: up ($CB_NS_SERVER $CB_SERVER_IP <-> $CB_NS_CLIENT $CB_CLIENT_IP)"
+    return 0
+  fi
+  echo "status: not up"
+  return 3
+}
+
+cb_netns_main() {
+  case "${1:-}" in
+    up) cb_netns_up ;;
+    down) cb_netns_down ;;
+    status) cb_netns_status ;;
+    -h|--help|help) cb_netns_usage ;;
+    "") cb_netns_usage >&2; return 2 ;;
+    *) cb_netns_err "unknown command '$1' (want up, down or status)"; return 2 ;;
+  esac
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  if [ "$#" -gt 1 ]; then cb_netns_err "one command expected (up, down or status)"; exit 2; fi
+  rc=0
+  cb_netns_main "$@" || rc=$?
+  exit "$rc"
+fi

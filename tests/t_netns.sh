@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# setup_netns.sh: up, up again, status, down, down again, nothing left; leftovers after a "crash".
+set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
+. "$(dirname "$0")/lib.sh"
+need_root
+cd "$ROOT" || exit 1
+
+export CB_NS_SERVER="cbt_s$$" CB_NS_CLIENT="cbt_c$$"
+ns_left() { ip netns list | awk '{print $1}' | grep -cxE "$CB_NS_SERVER|$CB_NS_CLIENT"; }
+trap 'bash setup_netns.sh down >/dev/null 2>&1' EXIT
+
+out=$(bash setup_netns.sh status 2>&1); rc=$?
+is "$rc" 3 "status before up exits 3"
+like "$out" "namespace $CB_NS_SERVER: absent" "status says the server namespace is absent"
+
+out=$(bash setup_netns.sh up 2>&1); rc=$?
+is "$rc" 0 "up exits 0"
+is "$(ns_left)" 2 "both namespaces exist after up"
+out=$(bash setup_netns.sh up 2>&1); rc=$?
+is "$rc" 0 "up again exits 0"
+like "$out" "already up" "up again says it is already up"
+out=$(bash setup_netns.sh status 2>&1); rc=$?
+is "$rc" 0 "status when up exits 0"
+like "$out" "10\.77\.0\.1/24" "server has 10.77.0.1/24"
+like "$out" "10\.77\.0\.2/24" "client has 10.77.0.2/24"
+
+# The veth carries traffic: a TCP listener in the server namespace answers the client's connect.
+ip netns exec "$CB_NS_SERVER" python3 -c '
+import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.77.0.1", 5399)); s.listen(1); s.settimeout(5); c,_=s.accept(); c.sendall(b"hi"); c.close()' &
+lp=$!
+got=""
+for _ in $(seq 50); do
+  got=$(ip netns exec "$CB_NS_CLIENT" python3 -c '
+import socket; c=socket.create_connection(("10.77.0.1", 5399), timeout=2); print(c.recv(2).decode())' 2>/dev/null) && break
+  sleep 0.1
+done
+wait "$lp" 2>/dev/null
+is "$got" "hi" "TCP from client namespace to 10.77.0.1 works over the veth"
+
+# A process left inside (crashed sweep) is killed by down.
+ip netns exec "$CB_NS_SERVER" sleep 300 &
+sp=$!
+sleep 0.2
+out=$(bash setup_netns.sh down 2>&1); rc=$?
+is "$rc" 0 "down exits 0"
+is "$(ns_left)" 0 "no namespace left after down"
+sleep 0.2
+check "process left in the namespace was killed" bash -c "! kill -0 $sp 2>/dev/null"
+wait "$sp" 2>/dev/null
+out=$(bash setup_netns.sh down 2>&1); rc=$?
+is "$rc" 0 "down again exits 0"
+out=$(bash setup_netns.sh status 2>&1); rc=$?
+is "$rc" 3 "status after down exits 3"
+
+# A half-built leftover (only the server namespace) is repaired by up.
+ip netns add "$CB_NS_SERVER"
+out=$(bash setup_netns.sh up 2>&1); rc=$?
+is "$rc" 0 "up over a half-built leftover exits 0"
+bash setup_netns.sh status >/dev/null 2>&1; is "$?" 0 "and the result is fully up"
+bash setup_netns.sh down >/dev/null 2>&1
+is "$(ns_left)" 0 "nothing left at the end"
+
+out=$(bash setup_netns.sh frobnicate 2>&1); rc=$?
+is "$rc" 2 "unknown command exits 2"
+out=$(CB_SUBNET=10.77.0/24 bash setup_netns.sh up 2>&1); rc=$?
+is "$rc" 1 "bad CB_SUBNET exits 1"
+like "$out" "CB_SUBNET" "and names CB_SUBNET"
+if id nobody >/dev/null 2>&1; then
+  out=$(su nobody -s /bin/bash -c "bash '$ROOT/setup_netns.sh' up" 2>&1); rc=$?
+  is "$rc" 1 "non-root up exits 1"
+  like "$out" "needs root" "non-root up says it needs root"
+fi
+check "setup_netns.sh is shellcheck-clean" shellcheck setup_netns.sh
+done_testing
