@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The sweep's perf handling (run_experiments.sh, sourced): parsing `perf stat -x,` outputs
+# (fixtures in tests/fixtures/perf) and retrying when perf refuses an event.
+set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=../run_experiments.sh disable=SC1091
+. "$ROOT/run_experiments.sh"
+set +e
+FX=$ROOT/tests/fixtures/perf
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+# order: cycles,instructions,l1d_misses,llc_misses,context_switches,cpu_migrations,task_clock_ms
+is "$(perf_parse "$FX/vm-no-hw-counters.txt")" ",,,,4,0,61.45" \
+  "VM: <not supported> HW events are empty cells, software events and msec task-clock kept"
+is "$(perf_parse "$FX/hybrid-intel-cpu_atom-cpu_core.txt")" "131545453031,,974502878,1823145,853172,," \
+  "hybrid: cpu_atom+cpu_core summed, <not supported> PMU skipped, cs = context-switches, absent events empty"
+is "$(perf_parse "$FX/not-counted.txt")" ",812345678,,120034,17,2,104.62" \
+  "<not counted> is an empty cell, never 0"
+is "$(perf_parse "$FX/hybrid-not-counted.txt")" "1500000000,,,7,9,1,2000.5" \
+  "hybrid with <not counted> on one PMU / both PMUs, :u and /u modifiers, migrations alias"
+is "$(perf_parse "$tmp/does-not-exist")" ",,,,,," "missing perf file: all cells empty"
+: >"$tmp/empty"; is "$(perf_parse "$tmp/empty")" ",,,,,," "empty perf file: all cells empty"
+printf '# started on x\n\n2.5,sec,task-clock,1,100.00,,\n' >"$tmp/sec"
+is "$(perf_parse "$tmp/sec" | cut -d, -f7)" "2500" "task-clock in sec is converted to msec"
+printf '1500,usec,task-clock,1,100.00,,\n' >"$tmp/usec"
+is "$(perf_parse "$tmp/usec" | cut -d, -f7)" "1.5" "task-clock in usec is converted to msec"
+all=""; for f in "$FX"/*.txt; do all="$all$(perf_parse "$f")"$'\n'; done
+check "every fixture parses to 7 numeric-or-empty cells" bash -c "! grep -qvE '^([0-9.]*,){6}[0-9.]*$' <<<'${all%$'\n'}'"
+
+# perf refusing an event name: the fake replays perf 6.1's "Cannot find PMU" failure (exit 129).
+export CB_PERF="$FX/fake-perf" FAKE_PERF_REJECT="cycles,instructions" FAKE_PERF_LOG="$tmp/log"
+is "$(perf_usable_events "$CB_ALL_EVENTS")" "L1-dcache-load-misses,LLC-load-misses,context-switches,cpu-migrations,task-clock" \
+  "perf_usable_events keeps only the events perf accepts"
+: >"$tmp/log"
+run_under_perf "$tmp/p.txt" "$CB_ALL_EVENTS" bash -c "echo ran >>'$tmp/ran'" 2>"$tmp/err"; rc=$?
+is "$rc" 0 "run_under_perf: refused event -> retried, exit 0"
+is "$(wc -l <"$tmp/ran" | tr -d ' ')" 1 "the command ran exactly once"
+like "$(cat "$tmp/err")" "perf refused events" "the retry is reported"
+is "$(perf_parse "$tmp/p.txt")" ",,,,5,1,12.5" "the retried run's software counters are there"
+rm -f "$tmp/ran" "$tmp/p.txt"
+FAKE_PERF_REJECT="cycles,instructions,L1-dcache-load-misses,LLC-load-misses,context-switches,cpu-migrations,task-clock"
+is "$(perf_usable_events "$CB_ALL_EVENTS")" "" "nothing accepted -> empty event list"
+run_under_perf "$tmp/p.txt" "$CB_ALL_EVENTS" bash -c "echo ran >>'$tmp/ran'; exit 3" 2>"$tmp/err"; rc=$?
+is "$rc" 3 "nothing accepted -> the command still runs without perf, its exit status kept"
+is "$(wc -l <"$tmp/ran" | tr -d ' ')" 1 "and it ran exactly once"
+is "$(perf_parse "$tmp/p.txt")" ",,,,,," "and the counters are empty"
+unset FAKE_PERF_REJECT
+rm -f "$tmp/ran"
+run_under_perf "$tmp/p.txt" "task-clock" bash -c "echo ran >>'$tmp/ran'; exit 4" 2>"$tmp/err"; rc=$?
+is "$rc" 4 "a command failing under perf is not retried (perf ran it): exit status kept"
+is "$(wc -l <"$tmp/ran" | tr -d ' ')" 1 "and it ran once"
+run_under_perf "$tmp/p2.txt" "" true; is "$?" 0 "empty event list: runs without perf"
+
+# the real perf, when installed: a bogus event name must not lose the run
+if command -v perf >/dev/null 2>&1 && perf stat -x, -o "$tmp/probe" -e task-clock -- true >/dev/null 2>&1; then
+  export CB_PERF=perf
+  is "$(perf_usable_events "task-clock,copybench_bogus_event,context-switches")" "task-clock,context-switches" \
+    "real perf: the bogus event is dropped"
+  rm -f "$tmp/ran"
+  run_under_perf "$tmp/p3.txt" "task-clock,copybench_bogus_event" bash -c "echo ran >>'$tmp/ran'" 2>"$tmp/err"
+  is "$(wc -l <"$tmp/ran" | tr -d ' ')" 1 "real perf: refused event -> command ran once"
+  like "$(perf_parse "$tmp/p3.txt" | cut -d, -f7)" '^[0-9.]+$' "real perf: task-clock counted on the retry"
+else
+  diag "perf not usable here: real-perf checks skipped"
+fi
+
+# result-line helpers
+line="result impl=A3 side=server clients=4 bytes=1048576 zc_copied=7 weird=a,b"
+is "$(kv bytes "$line")" 1048576 "kv reads a field by name"
+is "$(kv zc_copied "$line")" 7 "kv reads a later field"
+is "$(kv nope "$line")" "" "kv: absent field is empty"
+is "$(kv weird "$line")" "" "kv: a value with a comma is dropped (would break the CSV)"
+is "$(per_byte 61.45 1000000 1048576)" "58.6033" "per_byte: task-clock ms -> ns per byte"
+is "$(per_byte "" 1 1048576)" "" "per_byte: missing counter -> empty, not 0"
+is "$(per_byte 5 1 0)" "" "per_byte: zero bytes -> empty"
+is "$(steal_pct "1000 10" "2000 60")" "5.00" "steal_pct: delta steal / delta total"
+check "run_experiments.sh is shellcheck-clean" shellcheck "$ROOT/run_experiments.sh"
+check "this test is shellcheck-clean" shellcheck "$ROOT/tests/t_perf_parse.sh" "$FX/fake-perf"
+done_testing
