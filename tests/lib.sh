@@ -1,0 +1,29 @@
+# shellcheck shell=bash
+# TAP helpers for the bash tests: each check prints "ok N - what" or
+# "not ok N - what"; tests/run.sh tallies them.
+TAP_N=0
+TAP_FAILED=0
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export ROOT
+
+ok() { # ok CONDITION_EXIT_STATUS DESCRIPTION  -- usage: ok "$( [ ... ]; echo $? )" "desc" or check
+  TAP_N=$((TAP_N + 1))
+  if [ "$1" = 0 ]; then echo "ok $TAP_N - $2"; else echo "not ok $TAP_N - $2"; TAP_FAILED=$((TAP_FAILED + 1)); fi
+}
+check() { # check DESCRIPTION COMMAND...: passes when the command exits 0
+  local desc=$1; shift
+  if "$@"; then ok 0 "$desc"; else ok 1 "$desc"; fi
+}
+is() { # is GOT WANT DESCRIPTION
+  if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got: '$1'" ; echo "#  want: '$2'"; fi
+}
+like() { # like TEXT EXTENDED_REGEX DESCRIPTION
+  if printf '%s\n' "$1" | grep -Eq -- "$2"; then ok 0 "$3"; else ok 1 "$3"; echo "#   text: '$(printf '%s' "$1" | head -c 400)'"; echo "#  regex: '$2'"; fi
+}
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+diag() { echo "# $*"; }
+done_testing() { echo "1..$TAP_N"; [ "$TAP_FAILED" = 0 ]; }
+need_root() { [ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces)"; }
+
+# field NAME LINE: value of key=value field NAME in a result line
+field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
