@@ -24,6 +24,9 @@ tests/bin/%: tests/%.c common.c common_run.c common.h
 	@mkdir -p tests/bin
 	$(CC) $(CFLAGS) -I. -o $@ $< common.c common_run.c $(LDFLAGS) -lm
 
+# Sanitizer builds, fuzzing and the benchmark live in their own makefiles.
+-include tests/extra.mk bench/bench.mk
+
 unit: $(UNITS)
 
 # The test runner prints TAP per file and ends with "N passed, N failed".

@@ -27,3 +27,36 @@ need_root() { [ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces)"; 
 
 # field NAME LINE: value of key=value field NAME in a result line
 field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
+
+# Where the programs under test are: the repo root, or a sanitizer build
+# directory when tests/t_sanitize.sh re-runs the suite (CB_BIN=build-asan).
+BIN=${CB_BIN:-$ROOT}
+export BIN
+
+# start_server IMPL [ARGS...]: starts BIN/IMPL_server -p 0 in the background
+# (in whatever namespace the test runs in), waits for its 'listening' line;
+# sets SRV_PID, SRV_PORT, SRV_OUT (stdout file), SRV_ERR (stderr file).
+start_server() {
+  local impl=$1; shift
+  SRV_OUT=$(mktemp) SRV_ERR=$(mktemp)
+  "$BIN/${impl}_server" -p 0 "$@" >"$SRV_OUT" 2>"$SRV_ERR" &
+  SRV_PID=$!
+  local i
+  for i in $(seq 1 200); do
+    grep -q '^listening' "$SRV_OUT" && break
+    kill -0 "$SRV_PID" 2>/dev/null || break
+    sleep 0.025
+  done
+  SRV_PORT=$(sed -n 's/^listening .*port=\([0-9]*\).*/\1/p' "$SRV_OUT")
+  [ -n "$SRV_PORT" ]
+}
+
+# in_private_netns: re-exec this test script inside its own network namespace
+# with only a loopback, so no port of the host's is ever assumed free.
+in_private_netns() {
+  if [ -z "${CB_IN_NETNS:-}" ]; then
+    need_root
+    CB_IN_NETNS=1 exec unshare -n bash "$0" "$@"
+  fi
+  ip link set lo up
+}
