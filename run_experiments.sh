@@ -545,7 +545,7 @@ main() {
   done
   local total=${#plan[@]} n_rr=0 est
   [ "$rr" = 1 ] && n_rr=$((total / 2))
-  est=$(awk -v ns="$((total - n_rr))" -v nr="$n_rr" -v d="$duration" -v rd="$rr_duration" 'BEGIN { printf "%d\n", ns * (d + 1.2) + nr * (rd + 1.2) }')
+  est=$(awk -v ns="$((total - n_rr))" -v nr="$n_rr" -v d="$duration" -v rd="$rr_duration" 'BEGIN { printf "%d\n", ns * (d + 0.6) + nr * (rd + 0.6) }')
   say "$total runs (${#IMPLS[@]} impls x ${#SIZES[@]} sizes x ${#THREADS[@]} thread counts x ${#modes[@]} modes x $reps reps; stream ${duration}s, rr ${rr_duration}s): estimated $(fmt_dur "$est")"
 
   if [ -e "$OUT" ]; then mv -f "$OUT" "$OUT.prev"; say "previous $OUT kept as $OUT.prev"; fi

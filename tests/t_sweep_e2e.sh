@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# run_experiments.sh end to end with the real programs, in namespaces of its own: a tiny sweep
+# (stream + rr), its CSV, plots and summary; then a sweep interrupted by SIGINT; then loopback
+# mode with a perf that refuses the hardware events.
+set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
+. "$(dirname "$0")/lib.sh"
+need_root
+cd "$ROOT" || exit 1
+for b in A1_server A1_client A3_server A3_client; do
+  [ -x "$ROOT/$b" ] || { echo "not ok 1 - $b is not built (run make)"; echo "1..1"; exit 1; }
+done
+
+export CB_NS_SERVER="cbe_s$$" CB_NS_CLIENT="cbe_c$$" CB_PORT_BASE=$((20000 + $$ % 20000))
+tmp=$(mktemp -d)
+cleanup() { bash "$ROOT/setup_netns.sh" down >/dev/null 2>&1; rm -rf "$tmp"; }
+trap cleanup EXIT
+NCOL=27
+HEADER="impl,mode,msg_size,threads,rep,duration_s,throughput_gbps,msgs_per_s,lat_p50_us,lat_p99_us,lat_max_us,cycles,instructions,l1d_misses,llc_misses,context_switches,cpu_migrations,task_clock_ms,cycles_per_byte,cpu_ns_per_byte,zc_sends,zc_completions,zc_copied,verify_errors,client_cpu_pct,steal_pct,netns"
+
+# our programs' processes started by this test's sweeps: executable path, and a port from this
+# test's range (CB_PORT_BASE..+199) on the command line (others may be running the programs too)
+our_procs() {
+  local p exe port
+  for p in /proc/[0-9]*; do
+    exe=$(readlink "$p/exe" 2>/dev/null) || continue
+    case "$exe" in "$ROOT"/A[0-9]_server|"$ROOT"/A[0-9]_client) ;; *) continue ;; esac
+    port=$(tr '\0' '\n' <"$p/cmdline" 2>/dev/null | sed -n '/^-p$/{n;p;q}')
+    [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge "$CB_PORT_BASE" ] && [ "$port" -lt $((CB_PORT_BASE + 200)) ] && echo "${p#/proc/} $exe $port"
+  done
+}
+new_procs() { our_procs; }
+ns_left() { ip netns list | awk '{print $1}' | grep -cxE "$CB_NS_SERVER|$CB_NS_CLIENT"; }
+col() { # col NAME CSV: values of column NAME (data rows)
+  awk -F, -v name="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i; next } { print $c }' "$2"
+}
+all_rows_have() { awk -F, -v n="$2" 'NF != n { bad = 1 } END { exit bad }' "$1"; }
+
+# --- 1. a tiny sweep, stream + rr ------------------------------------------------------------
+out=$tmp/s1/results.csv
+log=$(timeout 100 bash run_experiments.sh --impls A1,A3 --sizes 4096 --threads 1,2 --duration 1 --rr-duration 1 \
+  --reps 1 --out "$out" 2>&1); rc=$?
+is "$rc" 0 "tiny sweep exits 0"
+[ "$rc" = 0 ] || printf '%s\n' "$log" | tail -n 20 | sed 's/^/#   /'
+like "$log" "8 runs .*estimated" "prints the plan and an estimate up front"
+like "$log" '\[8/8\] A3 4096 B x2 rr rep 1 \.\.\. [0-9.]+ Gbps.*\(eta' "progress lines with throughput and eta"
+is "$(head -n 1 "$out")" "$HEADER" "CSV header"
+is "$(($(wc -l <"$out") - 1))" 8 "8 rows: 2 impls x 2 thread counts x (stream + rr)"
+check "every row has $NCOL columns" all_rows_have "$out" "$NCOL"
+is "$(col mode "$out" | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')" "rr=4 stream=4 " "4 stream + 4 rr rows"
+is "$(col impl "$out" | tr '\n' ' ')" "A1 A3 A1 A3 A1 A3 A1 A3 " "techniques alternate within a configuration"
+check "throughput > 0 in every row" bash -c "awk -F, 'NR > 1 && !(\$7 > 0) { bad = 1 } END { exit bad }' '$out'"
+check "rr rows have latencies" bash -c "awk -F, 'NR > 1 && \$2 == \"rr\" && !(\$9 > 0 && \$10 >= \$9) { bad = 1 } END { exit bad }' '$out'"
+check "task-clock and CPU ns per byte in every row" bash -c "awk -F, 'NR > 1 && !(\$18 > 0 && \$20 > 0) { bad = 1 } END { exit bad }' '$out'"
+machine=$tmp/s1/results.machine.txt
+check "machine side file written" test -s "$machine"
+for k in "kernel: Linux" "cpu_model: ." "cores: [0-9]+" "perf: ." "hw_counters: (yes|no)" "date: 20" "command: .*run_experiments.sh"; do
+  like "$(cat "$machine" 2>/dev/null)" "^$k" "side file has ${k%%:*}"
+done
+if grep -q '^hw_counters: no' "$machine" 2>/dev/null; then
+  for c in cycles instructions l1d_misses llc_misses cycles_per_byte; do
+    is "$(col "$c" "$out" | sort -u | tr '\n' ' ')" " " "no HW counters here: $c cells are empty (not 0)"
+  done
+else
+  diag "hardware counters work here: checking they are numbers"
+  check "cycles are numbers" bash -c "awk -F, 'NR > 1 && \$12 !~ /^[0-9]+\$/ { bad = 1 } END { exit bad }' '$out'"
+fi
+check "A3 rows carry zero-copy counts, A1 rows leave them empty" bash -c \
+  "awk -F, 'NR > 1 && ((\$1 == \"A3\" && \$22 == \"\") || (\$1 == \"A1\" && (\$21 != \"\" || \$22 != \"\"))) { bad = 1 } END { exit bad }' '$out'"
+check "no text in numeric cells" bash -c "! tail -n +2 '$out' | cut -d, -f3- | grep -q '[^0-9.,]'"
+for f in throughput_vs_size latency_vs_threads cache_misses_vs_size cycles_per_byte_vs_size cpu_ns_per_byte_vs_size zc_copied_share; do
+  is "$(head -c 8 "$tmp/s1/plots/$f.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" 89504e470d0a1a0a "$f.png is a PNG"
+done
+sum=$(cat "$tmp/s1/plots/summary.md" 2>/dev/null)
+like "$sum" "A1" "summary.md mentions A1"
+like "$sum" "A3" "summary.md mentions A3"
+is "$(ns_left)" 0 "no namespace left after the sweep"
+is "$(new_procs | tr '\n' ' ')" "" "no server or client left after the sweep"
+
+# --- 2. SIGINT in the middle ------------------------------------------------------------------
+out2=$tmp/s2/results.csv
+# job control on: a background job of a script would otherwise start with SIGINT ignored
+set -m
+bash run_experiments.sh --impls A1,A3 --sizes 4096,65536 --threads 1,2 --duration 2 --rr-duration 2 --reps 2 \
+  --no-plots --out "$out2" >"$tmp/s2.log" 2>&1 &
+pid=$!
+set +m
+for _ in $(seq 300); do
+  [ "$(wc -l 2>/dev/null <"$out2" || echo 0)" -ge 3 ] && break
+  sleep 0.1
+done
+sleep 0.7   # land inside a run (client running), not between two
+kill -INT "$pid"
+for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$pid" 2>/dev/null; then ok 1 "interrupted sweep exits within 20 s"; kill -KILL "$pid"; else ok 0 "interrupted sweep exits within 20 s"; fi
+wait "$pid"; rc=$?
+is "$rc" 130 "interrupted sweep exits 130"
+like "$(cat "$tmp/s2.log")" "interrupted" "it says it was interrupted"
+n=$(($(wc -l <"$out2") - 1))
+check "some rows were written before the interrupt ($n)" test "$n" -ge 2
+check "interrupted CSV: header + every row with $NCOL columns" all_rows_have "$out2" "$NCOL"
+is "$(head -n 1 "$out2")" "$HEADER" "interrupted CSV keeps its header"
+check "interrupted CSV: last line ends with a newline" bash -c "[ \"\$(tail -c 1 '$out2' | od -An -tx1 | tr -d ' ')\" = 0a ]"
+is "$(ns_left)" 0 "no namespace left after SIGINT"
+sleep 0.3
+is "$(new_procs | tr '\n' ' ')" "" "no server or client left after SIGINT"
+check "no temp files left next to the CSV" bash -c "! ls '$tmp/s2' | grep -q partial"
+
+# --- 3. leftovers of a crash are cleaned at start; loopback; perf refusing events -------------
+bash setup_netns.sh up >/dev/null 2>&1
+ip netns exec "$CB_NS_SERVER" sleep 300 &
+stray=$!
+out3=$tmp/s3/results.csv
+log=$(CB_PERF="$ROOT/tests/fixtures/perf/fake-perf" FAKE_PERF_REJECT="cycles,instructions" \
+  timeout 60 bash run_experiments.sh --impls A1 --sizes 4096 --threads 1 --duration 1 --rr-duration 1 --reps 1 \
+  --no-plots --out "$out3" 2>&1); rc=$?
+is "$rc" 0 "sweep over leftovers with a perf that refuses cycles/instructions exits 0"
+like "$log" "removing leftover namespaces" "leftover namespaces from a crash are cleaned at start"
+check "the stray process in the leftover namespace is gone" bash -c "! kill -0 $stray 2>/dev/null"
+wait "$stray" 2>/dev/null
+like "$log" "perf accepts only: L1-dcache-load-misses,LLC-load-misses,context-switches,cpu-migrations,task-clock" "refused events are dropped, the rest still counted"
+is "$(($(wc -l <"$out3") - 1))" 2 "both runs recorded"
+is "$(col task_clock_ms "$out3" | tr '\n' ' ')" "12.5 12.5 " "counters from the accepted events are in the rows"
+is "$(col cycles "$out3" | tr '\n' ' ')" "  " "refused events leave empty cells"
+is "$(ns_left)" 0 "no namespace left"
+
+out4=$tmp/s4/results.csv
+log=$(timeout 60 bash run_experiments.sh --no-netns --impls A3 --sizes 65536 --threads 2 --duration 1 --rr-duration 1 --reps 1 \
+  --no-plots --out "$out4" 2>&1); rc=$?
+is "$rc" 0 "loopback sweep (--no-netns) exits 0"
+like "$log" "loopback mode" "loopback mode announced"
+is "$(col netns "$out4" | sort -u)" 0 "netns column is 0 in loopback mode"
+check "loopback rows have throughput" bash -c "awk -F, 'NR > 1 && !(\$7 > 0) { bad = 1 } END { exit bad && NR == 3 }' '$out4'"
+is "$(new_procs | tr '\n' ' ')" "" "no server or client left at the end"
+
+# --- 4. bad options ---------------------------------------------------------------------------
+for args in "--sizes 12k" "--threads 0" "--duration -1" "--reps x" "--impls A9" "--bogus"; do
+  # shellcheck disable=SC2086
+  o=$(bash run_experiments.sh $args --out "$tmp/bad.csv" 2>&1); rc=$?
+  is "$rc" 2 "bad option '$args' exits 2"
+  like "$o" "^run_experiments: --(sizes|threads|duration|reps|impls)|unknown option" "'$args': one line naming the option"
+done
+check "run_experiments.sh is shellcheck-clean" shellcheck run_experiments.sh
+check "t_sweep_e2e.sh is shellcheck-clean" shellcheck tests/t_sweep_e2e.sh
+done_testing
