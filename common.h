@@ -8,6 +8,7 @@
 #ifndef COPYBENCH_COMMON_H
 #define COPYBENCH_COMMON_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -258,6 +259,7 @@ struct cb_conn {
 	/* set by the accept loop */
 	int fd;
 	char peer[64];
+	pthread_t thread;
 	struct cb_conn *next;
 	int finished;             /* written once by the thread, under __atomic */
 	/* written by the connection's thread only, read after join */

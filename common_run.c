@@ -28,6 +28,7 @@
 #define HELLO_TIMEOUT_S   10.0   /* a client must say hello within this */
 #define SEND_STALL_S      60.0   /* a peer that reads nothing for this long is dropped */
 #define THREAD_STACK      (256u << 10)
+#define REPLY_GRACE_NS    10000000000ull /* after the window, wait this long for a server */
 
 static void set_nodelay(int fd)
 {
@@ -249,7 +250,7 @@ static long reap(struct cb_conn **list, struct totals *t, bool all)
 			pp = &c->next;
 			continue;
 		}
-		pthread_join(*(pthread_t *)(c + 1), NULL);
+		pthread_join(c->thread, NULL);
 		merge_conn(t, c);
 		close(c->fd);
 		*pp = c->next;
@@ -351,13 +352,12 @@ int cb_server_main(int argc, char **argv, const struct cb_technique *t)
 				}
 				continue;
 			}
-			/* The thread handle sits right after the record: one allocation. */
-			c = calloc(1, sizeof(*c) + sizeof(pthread_t));
+			c = calloc(1, sizeof(*c));
 			if (!c)
 				cb_die("calloc: %s", strerror(errno));
 			c->fd = fd;
 			cb_peer_str(fd, c->peer, sizeof(c->peer));
-			err = pthread_create((pthread_t *)(c + 1), &attr, conn_main, c);
+			err = pthread_create(&c->thread, &attr, conn_main, c);
 			if (err) {
 				cb_warn("client %s: pthread_create: %s; closing", c->peer, strerror(err));
 				close(fd);
@@ -488,7 +488,7 @@ static void publish(struct worker *w)
 /* After the window: tell the server, then count what is still in flight. */
 static void drain(struct worker *w, unsigned char *buf)
 {
-	uint64_t deadline = cb_now_ns() + 10000000000ull;
+	uint64_t deadline = cb_now_ns() + REPLY_GRACE_NS;
 
 	shutdown(w->fd, SHUT_WR);
 	for (;;) {
@@ -570,9 +570,14 @@ static void run_rr(struct worker *w, unsigned char *buf)
 				continue;
 			}
 			if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) {
-				/* A reply is owed; wait for it unless told to stop. */
+				/* A reply is owed; wait for it, but not forever. */
 				if (__atomic_load_n(&client_stop, __ATOMIC_RELAXED))
 					return;
+				if (cb_now_ns() > t_end + REPLY_GRACE_NS) {
+					wfail(w, "recv reply: no reply %.0f s after the window ended",
+					      REPLY_GRACE_NS / 1e9);
+					return;
+				}
 				continue;
 			}
 			wfail(w, "recv reply: %s", recv_error((int)n));
