@@ -493,6 +493,9 @@ main() {
     done
   done
 
+  if [ "$NETNS" = 1 ] && [ "$(id -u)" != 0 ]; then
+    err "network namespaces need root: run with sudo, or use --no-netns (loopback)"; exit 1
+  fi
   mkdir -p "$(dirname "$OUT")"
   OUT=$(cd "$(dirname "$OUT")" && pwd)/$(basename "$OUT")
   local base=${OUT%.csv}
@@ -503,9 +506,6 @@ main() {
   trap 'on_signal TERM' TERM
 
   if [ "$NETNS" = 1 ]; then
-    if [ "$(id -u)" != 0 ]; then
-      err "network namespaces need root: run with sudo, or use --no-netns (loopback)"; exit 1
-    fi
     cb_netns_addrs
     clean_leftovers
     NETNS_CREATED=1
