@@ -403,7 +403,7 @@ def per_thread_panels(plt, rows, ycol, ylabel, title, label, path, note_if_empty
     sizes = distinct(stream, "msg_size")
     ncol = min(4, len(threads))
     nrow = math.ceil(len(threads) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(max(7, 4.2 * ncol), 3.6 * nrow + 0.8), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(max(7, 4.2 * ncol), 3.6 * nrow + 0.8), squeeze=False)
     for k, th in enumerate(threads):
         ax = axes[k // ncol][k % ncol]
         drew = False
