@@ -7,8 +7,10 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 need_root
 cd "$ROOT" || exit 1
+# the programs under test: BIN from lib.sh (repo root, or a sanitizer build directory)
+CB_BIN_DIR=$(cd "${BIN:-$ROOT}" && pwd); export CB_BIN_DIR
 for b in A1_server A1_client A3_server A3_client; do
-  [ -x "$ROOT/$b" ] || { echo "not ok 1 - $b is not built (run make)"; echo "1..1"; exit 1; }
+  [ -x "$CB_BIN_DIR/$b" ] || { echo "not ok 1 - $CB_BIN_DIR/$b is not built (run make)"; echo "1..1"; exit 1; }
 done
 
 export CB_NS_SERVER="cbe_s$$" CB_NS_CLIENT="cbe_c$$" CB_PORT_BASE=$((20000 + $$ % 20000))
@@ -24,7 +26,7 @@ our_procs() {
   local p exe port
   for p in /proc/[0-9]*; do
     exe=$(readlink "$p/exe" 2>/dev/null) || continue
-    case "$exe" in "$ROOT"/A[0-9]_server|"$ROOT"/A[0-9]_client) ;; *) continue ;; esac
+    case "$exe" in "$CB_BIN_DIR"/A[0-9]_server|"$CB_BIN_DIR"/A[0-9]_client) ;; *) continue ;; esac
     port=$(tr '\0' '\n' <"$p/cmdline" 2>/dev/null | sed -n '/^-p$/{n;p;q}')
     [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge "$CB_PORT_BASE" ] && [ "$port" -lt $((CB_PORT_BASE + 200)) ] && echo "${p#/proc/} $exe $port"
   done
