@@ -1,0 +1,63 @@
+# tests/extra.mk: sanitizer builds, fuzzing and the test tools (included by the Makefile).
+#
+#   make sanitize   ASan+UBSan build in build-asan/, then the C-program tests
+#                   (unit tests, t_options, t_faults, t_hostile, t_scale) re-run
+#                   against it with CB_BIN=build-asan
+#   make tsan       the same with ThreadSanitizer in build-tsan/
+#   make fuzz       libFuzzer harnesses in build-fuzz/, each run FUZZ_TIME seconds
+#
+# CB_QUICK=1 (the default for these targets) shortens the loops of the re-run
+# tests (10 kills per technique instead of 100, shorter windows); CB_QUICK=0
+# runs them in full.
+
+SAN_CC     ?= clang
+SAN_COMMON := -std=gnu11 -Wall -Wextra -Werror -pthread -O1 -g -fno-omit-frame-pointer
+ASAN_FLAGS := $(SAN_COMMON) -fsanitize=address,undefined -fno-sanitize-recover=undefined
+TSAN_FLAGS := $(SAN_COMMON) -fsanitize=thread
+FUZZ_FLAGS := -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_TIME  ?= 20
+CB_QUICK   ?= 1
+SAN_TESTS  ?= t_options t_faults t_hostile t_scale
+
+UNIT_SRCS  := $(wildcard tests/unit_*.c)
+
+# ---- the tool the hostile tests use (a normal build) ----------------------
+tests/bin/cb_peer: tests/tools/cb_peer.c common.c common.h
+	@mkdir -p tests/bin
+	$(CC) $(CFLAGS) -I. -o $@ tests/tools/cb_peer.c common.c $(LDFLAGS) -lm
+
+# ---- sanitizer builds -----------------------------------------------------
+# build-asan/ and build-tsan/ hold the six programs and tests/bin/unit_*.
+define SAN_BUILD
+$(1)/%.o: %.c common.h
+	@mkdir -p $(1)
+	$$(SAN_CC) $(2) -c -o $$@ $$<
+
+$(addprefix $(1)/,$(PROGS)): $(1)/%: $(1)/%.o $(1)/common.o $(1)/common_run.o
+	$$(SAN_CC) $(2) -o $$@ $$^ -lm
+
+$(1)/tests/bin/%: tests/%.c common.c common_run.c common.h
+	@mkdir -p $(1)/tests/bin
+	$$(SAN_CC) $(2) -I. -o $$@ $$< common.c common_run.c -lm
+
+$(1)-build: $(addprefix $(1)/,$(PROGS)) $(patsubst tests/%.c,$(1)/tests/bin/%,$(UNIT_SRCS))
+endef
+$(eval $(call SAN_BUILD,build-asan,$(ASAN_FLAGS)))
+$(eval $(call SAN_BUILD,build-tsan,$(TSAN_FLAGS)))
+
+.PHONY: build-asan-build build-tsan-build fuzz fuzz-build
+sanitize: build-asan-build tests/bin/cb_peer
+	CB_SAN=asan CB_QUICK=$(CB_QUICK) SAN_TESTS="$(SAN_TESTS)" bash tests/t_sanitize.sh --run
+
+tsan: build-tsan-build tests/bin/cb_peer
+	CB_SAN=tsan CB_QUICK=$(CB_QUICK) SAN_TESTS="$(SAN_TESTS)" bash tests/t_sanitize.sh --run
+
+# ---- fuzzing --------------------------------------------------------------
+build-fuzz/%: tests/%.c common.c common.h
+	@mkdir -p build-fuzz
+	$(SAN_CC) $(FUZZ_FLAGS) -o $@ $< common.c -lm
+
+fuzz-build: build-fuzz/fuzz_hello build-fuzz/fuzz_rx
+
+fuzz: fuzz-build
+	FUZZ_TIME=$(FUZZ_TIME) bash tests/t_fuzz.sh --run

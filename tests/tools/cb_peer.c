@@ -1,0 +1,250 @@
+/*
+ * cb_peer: a misbehaving copybench peer for the hostile-input tests.
+ *
+ *   cb_peer client HOST PORT [--raw HEX | --random N [--seed S]]
+ *                  [--magic X] [--version V] [--mode M] [--size S] [--flags F]
+ *                  [--trunc N] [--reply] [--hold SEC] [--slow BPS]
+ *                  [--wait-close MAXSEC]
+ *     Sends a hello (valid by default; fields overridable), or raw/random
+ *     bytes, or only the first N bytes of it (--trunc), then:
+ *       --reply          reads the 16-byte reply: "reply magic=.. status=.. impl=.."
+ *                        or "reply none" when the server closed first;
+ *       --hold SEC       keeps the connection open SEC seconds without reading
+ *                        (with --slow BPS: reading BPS bytes per second);
+ *       --wait-close MAX waits (reading nothing) for the server to close the
+ *                        connection: "closed_after_s=X", or "closed_after_s=none".
+ *     Prints "held_read_bytes=N" after --hold.
+ *
+ *   cb_peer fakeserver [--flip SEQ] [--impl I] [--cut SEQ]
+ *     Listens on 127.0.0.1, an ephemeral port ("listening port=P"), serves one
+ *     stream client correctly except: message SEQ gets one payload byte
+ *     flipped (--flip), or the connection is closed half-way through message
+ *     SEQ (--cut). Exits after the client leaves.
+ */
+#define _GNU_SOURCE
+#include "common.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_s(void) { return (double)cb_now_ns() / 1e9; }
+
+static void die(const char *what)
+{
+	fprintf(stderr, "cb_peer: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+static int client(int argc, char **argv)
+{
+	struct cb_hello h = { .magic = CB_MAGIC, .version = CB_VERSION, .mode = CB_STREAM,
+			      .msg_size = 4096, .flags = 0 };
+	unsigned char buf[65536], hello[CB_HELLO_LEN];
+	const char *raw = NULL;
+	long random_n = -1, trunc = -1, slow = 0;
+	unsigned seed = 1;
+	double hold = 0, wait_close = -1;
+	bool reply = false;
+	size_t len;
+	char err[256];
+	int fd;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: cb_peer client HOST PORT [options]\n");
+		return 2;
+	}
+	for (int i = 4; i < argc; i++) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(o, "--reply")) { reply = true; continue; }
+		if (!v) { fprintf(stderr, "cb_peer: %s needs a value\n", o); return 2; }
+		i++;
+		if (!strcmp(o, "--raw")) raw = v;
+		else if (!strcmp(o, "--random")) random_n = strtol(v, NULL, 0);
+		else if (!strcmp(o, "--seed")) seed = (unsigned)strtoul(v, NULL, 0);
+		else if (!strcmp(o, "--magic")) h.magic = (uint32_t)strtoul(v, NULL, 0);
+		else if (!strcmp(o, "--version")) h.version = (uint16_t)strtoul(v, NULL, 0);
+		else if (!strcmp(o, "--mode")) h.mode = (uint16_t)strtoul(v, NULL, 0);
+		else if (!strcmp(o, "--size")) h.msg_size = (uint32_t)strtoul(v, NULL, 0);
+		else if (!strcmp(o, "--flags")) h.flags = (uint32_t)strtoul(v, NULL, 0);
+		else if (!strcmp(o, "--trunc")) trunc = strtol(v, NULL, 0);
+		else if (!strcmp(o, "--hold")) hold = strtod(v, NULL);
+		else if (!strcmp(o, "--slow")) slow = strtol(v, NULL, 0);
+		else if (!strcmp(o, "--wait-close")) wait_close = strtod(v, NULL);
+		else { fprintf(stderr, "cb_peer: unknown option %s\n", o); return 2; }
+	}
+	fd = cb_connect(argv[2], (unsigned)atoi(argv[3]), err, sizeof(err));
+	if (fd < 0) {
+		fprintf(stderr, "cb_peer: %s\n", err);
+		return 1;
+	}
+	if (raw) {
+		len = 0;
+		for (const char *p = raw; p[0] && p[1] && len < sizeof(buf); p += 2)
+			buf[len++] = (unsigned char)(hexval(p[0]) << 4 | hexval(p[1]));
+	} else if (random_n >= 0) {
+		srand(seed);
+		len = (size_t)random_n < sizeof(buf) ? (size_t)random_n : sizeof(buf);
+		for (size_t k = 0; k < len; k++)
+			buf[k] = (unsigned char)(rand() >> 7);
+	} else {
+		cb_hello_encode(&h, hello);
+		memcpy(buf, hello, sizeof(hello));
+		len = sizeof(hello);
+	}
+	if (trunc >= 0 && (size_t)trunc < len)
+		len = (size_t)trunc;
+	if (len && cb_write_all(fd, buf, len) < 0) {
+		/* A server may reset a connection that sends junk: say so, not fail. */
+		printf("send_error=%s\n", strerror(errno));
+	}
+	double t_sent = now_s();
+	if (reply) {
+		unsigned char in[CB_REPLY_LEN];
+		struct cb_reply r;
+
+		cb_set_timeout(fd, SO_RCVTIMEO, 15);
+		if (cb_read_all(fd, in, sizeof(in)) < 0) {
+			printf("reply none\n");
+		} else {
+			cb_reply_decode(in, &r);
+			printf("reply magic=0x%08x version=%u status=%u impl=%u\n",
+			       r.magic, r.version, r.status, r.impl);
+		}
+		fflush(stdout);
+	}
+	if (hold > 0) {
+		double end = now_s() + hold;
+		uint64_t got = 0;
+
+		while (now_s() < end) {
+			if (slow > 0) {
+				size_t want = (size_t)slow / 10 ? (size_t)slow / 10 : 1;
+				ssize_t n = recv(fd, buf, want < sizeof(buf) ? want : sizeof(buf), MSG_DONTWAIT);
+
+				if (n > 0)
+					got += (uint64_t)n;
+				else if (n == 0)
+					break;
+			}
+			poll(NULL, 0, 100);
+		}
+		printf("held_read_bytes=%llu\n", (unsigned long long)got);
+	}
+	if (wait_close >= 0) {
+		struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
+		int n = poll(&p, 1, (int)(wait_close * 1000));
+
+		if (n > 0)
+			printf("closed_after_s=%.2f\n", now_s() - t_sent);
+		else
+			printf("closed_after_s=none\n");
+	}
+	fflush(stdout);
+	close(fd);
+	return 0;
+}
+
+static int fakeserver(int argc, char **argv)
+{
+	long flip = -1, cut = -1;
+	unsigned impl = 1, port;
+	unsigned char in[CB_HELLO_LEN], out[CB_REPLY_LEN];
+	struct cb_hello h;
+	struct cb_reply r = { .magic = CB_MAGIC, .version = CB_VERSION };
+	unsigned char *msg;
+	int lfd, fd;
+
+	for (int i = 2; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--flip")) flip = strtol(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--cut")) cut = strtol(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--impl")) impl = (unsigned)strtoul(argv[i + 1], NULL, 0);
+		else { fprintf(stderr, "cb_peer: unknown option %s\n", argv[i]); return 2; }
+	}
+	lfd = cb_listen("127.0.0.1", 0, &port);
+	printf("listening port=%u\n", port);
+	fflush(stdout);
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		die("accept");
+	if (cb_read_all(fd, in, sizeof(in)) < 0)
+		die("read hello");
+	cb_hello_decode(in, &h);
+	r.status = (uint16_t)cb_hello_check(&h);
+	r.impl = (uint16_t)impl;
+	cb_reply_encode(&r, out);
+	if (cb_write_all(fd, out, sizeof(out)) < 0)
+		die("send reply");
+	if (r.status != CB_OK || h.mode != CB_STREAM) {
+		fprintf(stderr, "cb_peer: hello refused or not stream mode\n");
+		return 1;
+	}
+	msg = malloc(h.msg_size);
+	if (!msg)
+		die("malloc");
+	for (uint64_t seq = 0;; seq++) {
+		uint8_t key = cb_seq_key(seq);
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		size_t len = h.msg_size;
+
+		cb_put_be64(msg, seq);
+		cb_put_be64(msg + 8, cb_now_ns());
+		for (uint32_t k = CB_HDR_LEN; k < h.msg_size; k++)
+			msg[k] = cb_pattern(key, k);
+		if ((long)seq == flip)
+			msg[h.msg_size - 1] ^= 0x01;   /* one bit of one byte */
+		if ((long)seq == cut)
+			len = h.msg_size / 2;
+		if (cb_write_all(fd, msg, len) < 0)
+			break;
+		if ((long)seq == cut)
+			break;
+		if (poll(&p, 1, 0) > 0) {          /* the client shut down its side */
+			char b;
+
+			if (recv(fd, &b, 1, MSG_DONTWAIT) <= 0)
+				break;
+		}
+	}
+	printf("fakeserver done\n");
+	shutdown(fd, SHUT_WR);
+	/* Wait for the client to close, so it sees the data and then EOF. */
+	{
+		char b[4096];
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		while (poll(&p, 1, 5000) > 0 && recv(fd, b, sizeof(b), 0) > 0)
+			;
+	}
+	close(fd);
+	close(lfd);
+	free(msg);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	cb_prog = "cb_peer";
+	if (argc >= 2 && !strcmp(argv[1], "client"))
+		return client(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "fakeserver"))
+		return fakeserver(argc, argv);
+	fprintf(stderr, "usage: cb_peer client HOST PORT [options] | cb_peer fakeserver [--flip SEQ] [--cut SEQ] [--impl I]\n");
+	return 2;
+}
