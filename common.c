@@ -203,6 +203,9 @@ static void bad_option(int c, char **argv)
 
 	if (c == ':')
 		cb_usage_error("option %s: missing value", arg);
+	/* "--quiet=1": a known long option given a value; optopt is its short name. */
+	if (optopt && !strncmp(arg, "--", 2))
+		cb_usage_error("option %.*s takes no value (see --help)", (int)strcspn(arg, "="), arg);
 	if (optopt)
 		cb_usage_error("unknown option '-%c' (see --help)", optopt);
 	cb_usage_error("unknown option '%s' (see --help)", arg);
