@@ -121,6 +121,9 @@ def machine_label(info):
     if virt and virt not in ("none", "unknown"):
         parts.append(f"virt: {virt}")
     parts.append("netns+veth" if info.get("netns") == "1" else "loopback")
+    pin = info.get("pin", "none").split(" ")[0]
+    if pin != "none":
+        parts.append(f"pinned server:client CPUs {pin}")
     if info.get("date"):
         parts.append(info["date"][:10])
     return "machine: " + ", ".join(parts)

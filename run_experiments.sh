@@ -17,6 +17,8 @@
 #   --rr / --no-rr    include / skip the request/response (latency) runs [included]
 #   --no-plots        do not run plots.py at the end
 #   --plots-only      only (re)draw the plots from --out
+#   --pin S:C         pin the server to CPU list S and the client to CPU list C (taskset),
+#                     e.g. --pin 0:1, for steadier numbers; recorded in the pin column [off]
 #   -h, --help        this text
 #
 # Every impl x size x threads configuration gets a stream run (throughput) and, unless --no-rr,
@@ -36,7 +38,7 @@ CB_PERF=${CB_PERF:-perf}
 CB_PORT_BASE=${CB_PORT_BASE:-5301}
 CB_LISTEN_TIMEOUT=${CB_LISTEN_TIMEOUT:-10}
 CB_ALL_EVENTS="cycles,instructions,L1-dcache-load-misses,LLC-load-misses,context-switches,cpu-migrations,task-clock"
-CSV_HEADER="impl,mode,msg_size,threads,rep,duration_s,throughput_gbps,msgs_per_s,lat_p50_us,lat_p99_us,lat_max_us,cycles,instructions,l1d_misses,llc_misses,context_switches,cpu_migrations,task_clock_ms,cycles_per_byte,cpu_ns_per_byte,zc_sends,zc_completions,zc_copied,verify_errors,client_cpu_pct,steal_pct,netns"
+CSV_HEADER="impl,mode,msg_size,threads,rep,duration_s,throughput_gbps,msgs_per_s,lat_p50_us,lat_p99_us,lat_max_us,cycles,instructions,l1d_misses,llc_misses,context_switches,cpu_migrations,task_clock_ms,cycles_per_byte,cpu_ns_per_byte,zc_sends,zc_completions,zc_copied,verify_errors,client_cpu_pct,steal_pct,netns,pin"
 
 # shellcheck source=setup_netns.sh disable=SC1091
 . "$CB_DIR/setup_netns.sh"
@@ -124,16 +126,16 @@ perf_usable_events() {
 run_under_perf() {
   local out=$1 evs=$2 rc=0 evs2
   shift 2
-  if [ -z "$evs" ]; then "${SRV_PREFIX[@]}" "$@"; return; fi
-  "${SRV_PREFIX[@]}" "$CB_PERF" stat -x, -o "$out" -e "$evs" -- "$@" || rc=$?
+  if [ -z "$evs" ]; then "${SRV_PREFIX[@]}" "${SRV_PIN[@]}" "$@"; return; fi
+  "${SRV_PREFIX[@]}" "${SRV_PIN[@]}" "$CB_PERF" stat -x, -o "$out" -e "$evs" -- "$@" || rc=$?
   if [ "$rc" = 0 ] || perf_has_counts "$out"; then return "$rc"; fi
   rm -f "$out"
   evs2=$(perf_usable_events "$evs")
   echo "run_experiments: perf refused events '$evs' (exit $rc); retrying with '${evs2:-no perf}'" >&2
   if [ -n "$evs2" ] && [ "$evs2" != "$evs" ]; then
-    "${SRV_PREFIX[@]}" "$CB_PERF" stat -x, -o "$out" -e "$evs2" -- "$@"
+    "${SRV_PREFIX[@]}" "${SRV_PIN[@]}" "$CB_PERF" stat -x, -o "$out" -e "$evs2" -- "$@"
   else
-    "${SRV_PREFIX[@]}" "$@"
+    "${SRV_PREFIX[@]}" "${SRV_PIN[@]}" "$@"
   fi
 }
 
@@ -185,6 +187,9 @@ split_list() { tr -s ', ' '\n' <<<"$2" | sed '/^$/d'; }
 NETNS=1
 SRV_PREFIX=()
 CLI_PREFIX=()
+SRV_PIN=()   # taskset -c CPUS, with --pin
+CLI_PIN=()
+PIN=""
 SERVER_HOST=""
 SRV_PID=""
 CLI_PID=""
@@ -320,7 +325,7 @@ run_one() {
   [ "$mode" = rr ] && cargs+=(-m rr)
   local tmo
   tmo=$(awk -v d="$dur" 'BEGIN { printf "%d\n", d + 30 }')
-  "${CLI_PREFIX[@]}" timeout -k 5 "$tmo" "$cli" "${cargs[@]}" >"$d/cli.out" 2>"$d/cli.err" &
+  "${CLI_PREFIX[@]}" "${CLI_PIN[@]}" timeout -k 5 "$tmo" "$cli" "${cargs[@]}" >"$d/cli.out" 2>"$d/cli.err" &
   CLI_PID=$!
   rc=0; wait "$CLI_PID" || rc=$?
   CLI_PID=""
@@ -360,7 +365,7 @@ run_one() {
   local zs="" zc="" zcp=""
   if [ "$impl" = A3 ]; then zs=$(kv zc_sends "$sline"); zc=$(kv zc_completions "$sline"); zcp=$(kv zc_copied "$sline"); fi
   local row
-  row="$impl,$mode,$size,$threads,$rep,$dur_s,$(kv gbps "$cline"),$(kv msgs_per_s "$cline"),$(kv lat_p50_us "$cline"),$(kv lat_p99_us "$cline"),$(kv lat_max_us "$cline"),$counters,$(per_byte "$cyc" 1 "$sbytes"),$(per_byte "$tclk" 1000000 "$sbytes"),$zs,$zc,$zcp,$(kv verify_errors "$cline"),$(kv cpu_pct "$cline"),$(steal_pct "$s0" "$s1"),$NETNS"
+  row="$impl,$mode,$size,$threads,$rep,$dur_s,$(kv gbps "$cline"),$(kv msgs_per_s "$cline"),$(kv lat_p50_us "$cline"),$(kv lat_p99_us "$cline"),$(kv lat_max_us "$cline"),$counters,$(per_byte "$cyc" 1 "$sbytes"),$(per_byte "$tclk" 1000000 "$sbytes"),$zs,$zc,$zcp,$(kv verify_errors "$cline"),$(kv cpu_pct "$cline"),$(steal_pct "$s0" "$s1"),$NETNS,$PIN"
   # whole row at once: build it in a file, append with one write
   printf '%s\n' "$row" >"$d/row"
   cat "$d/row" >>"$OUT"
@@ -397,6 +402,7 @@ write_machine_file() {
       echo "perf_events: "
     fi
     echo "netns: $NETNS"
+    echo "pin: ${PIN:-none} (server:client CPU lists, taskset)"
     echo "steal_note: steal_pct column = hypervisor steal share of all CPU time during each run (/proc/stat)"
   } >"$f"
 }
@@ -431,7 +437,7 @@ main() {
     local opt=$1 val="" has_val=0
     if [[ "$opt" == --*=* ]]; then val=${opt#*=}; opt=${opt%%=*}; has_val=1; fi
     case "$opt" in
-      --impls|--sizes|--threads|--duration|--rr-duration|--reps|--out)
+      --impls|--sizes|--threads|--duration|--rr-duration|--reps|--out|--pin)
         if [ "$has_val" = 0 ]; then
           [ "$#" -ge 2 ] || opt_err "$opt needs a value"
           val=$2; shift
@@ -444,6 +450,7 @@ main() {
           --rr-duration) rr_duration=$val; set_rrdur=1 ;;
           --reps) reps=$val; set_reps=1 ;;
           --out) OUT=$val ;;
+          --pin) PIN=$val ;;
         esac ;;
       --quick) quick=1 ;;
       --no-netns) NETNS=0 ;;
@@ -480,6 +487,15 @@ main() {
   is_posnum "$rr_duration" || opt_err "--rr-duration: '$rr_duration' is not a positive number of seconds"
   if ! { is_posint "$reps" && [ "${#reps}" -le 4 ]; }; then opt_err "--reps: '$reps' is not a positive integer"; fi
   [ -n "$OUT" ] || opt_err "--out: empty file name"
+  if [ -n "$PIN" ]; then
+    local cpu_list='[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*'
+    [[ "$PIN" =~ ^${cpu_list}:${cpu_list}$ ]] || opt_err "--pin: '$PIN' is not SERVER_CPUS:CLIENT_CPUS (e.g. 0:1)"
+    command -v taskset >/dev/null 2>&1 || { err "--pin needs taskset (util-linux)"; exit 1; }
+    taskset -c "${PIN%%:*}" true 2>/dev/null || opt_err "--pin: no CPU ${PIN%%:*} here (nproc: $(nproc))"
+    taskset -c "${PIN#*:}" true 2>/dev/null || opt_err "--pin: no CPU ${PIN#*:} here (nproc: $(nproc))"
+    SRV_PIN=(taskset -c "${PIN%%:*}")
+    CLI_PIN=(taskset -c "${PIN#*:}")
+  fi
 
   if [ "$plots_only" = 1 ]; then
     [ -s "$OUT" ] || { err "--plots-only: no results file $OUT"; exit 1; }

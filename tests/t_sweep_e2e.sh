@@ -17,8 +17,8 @@ export CB_NS_SERVER="cbe_s$$" CB_NS_CLIENT="cbe_c$$" CB_PORT_BASE=$((20000 + $$ 
 tmp=$(mktemp -d)
 cleanup() { bash "$ROOT/setup_netns.sh" down >/dev/null 2>&1; rm -rf "$tmp"; }
 trap cleanup EXIT
-NCOL=27
-HEADER="impl,mode,msg_size,threads,rep,duration_s,throughput_gbps,msgs_per_s,lat_p50_us,lat_p99_us,lat_max_us,cycles,instructions,l1d_misses,llc_misses,context_switches,cpu_migrations,task_clock_ms,cycles_per_byte,cpu_ns_per_byte,zc_sends,zc_completions,zc_copied,verify_errors,client_cpu_pct,steal_pct,netns"
+NCOL=28
+HEADER="impl,mode,msg_size,threads,rep,duration_s,throughput_gbps,msgs_per_s,lat_p50_us,lat_p99_us,lat_max_us,cycles,instructions,l1d_misses,llc_misses,context_switches,cpu_migrations,task_clock_ms,cycles_per_byte,cpu_ns_per_byte,zc_sends,zc_completions,zc_copied,verify_errors,client_cpu_pct,steal_pct,netns,pin"
 
 # our programs' processes started by this test's sweeps: executable path, and a port from this
 # test's range (CB_PORT_BASE..+199) on the command line (others may be running the programs too)
@@ -114,7 +114,7 @@ ip netns exec "$CB_NS_SERVER" sleep 300 &
 stray=$!
 out3=$tmp/s3/results.csv
 log=$(CB_PERF="$ROOT/tests/fixtures/perf/fake-perf" FAKE_PERF_REJECT="cycles,instructions" \
-  timeout 60 bash run_experiments.sh --impls A1 --sizes 4096 --threads 1 --duration 1 --rr-duration 1 --reps 1 \
+  timeout 60 bash run_experiments.sh --impls A1 --sizes 4096 --threads 1 --duration 1 --rr-duration 1 --reps 1 --pin 0:1 \
   --no-plots --out "$out3" 2>&1); rc=$?
 is "$rc" 0 "sweep over leftovers with a perf that refuses cycles/instructions exits 0"
 like "$log" "removing leftover namespaces" "leftover namespaces from a crash are cleaned at start"
@@ -124,6 +124,7 @@ like "$log" "perf accepts only: L1-dcache-load-misses,LLC-load-misses,context-sw
 is "$(($(wc -l <"$out3") - 1))" 2 "both runs recorded"
 is "$(col task_clock_ms "$out3" | tr '\n' ' ')" "12.5 12.5 " "counters from the accepted events are in the rows"
 is "$(col cycles "$out3" | tr '\n' ' ')" "  " "refused events leave empty cells"
+is "$(col pin "$out3" | sort -u)" "0:1" "--pin is recorded in every row"
 is "$(ns_left)" 0 "no namespace left"
 
 out4=$tmp/s4/results.csv
@@ -132,15 +133,16 @@ log=$(timeout 60 bash run_experiments.sh --no-netns --impls A3 --sizes 65536 --t
 is "$rc" 0 "loopback sweep (--no-netns) exits 0"
 like "$log" "loopback mode" "loopback mode announced"
 is "$(col netns "$out4" | sort -u)" 0 "netns column is 0 in loopback mode"
+is "$(col pin "$out4" | sort -u)" "" "pin column empty without --pin"
 check "loopback rows have throughput" bash -c "awk -F, 'NR > 1 && !(\$7 > 0) { bad = 1 } END { exit bad && NR == 3 }' '$out4'"
 is "$(new_procs | tr '\n' ' ')" "" "no server or client left at the end"
 
 # --- 4. bad options ---------------------------------------------------------------------------
-for args in "--sizes 12k" "--threads 0" "--duration -1" "--reps x" "--impls A9" "--bogus"; do
+for args in "--sizes 12k" "--threads 0" "--duration -1" "--reps x" "--impls A9" "--pin 0" "--pin 0:999" "--bogus"; do
   # shellcheck disable=SC2086
   o=$(bash run_experiments.sh $args --out "$tmp/bad.csv" 2>&1); rc=$?
   is "$rc" 2 "bad option '$args' exits 2"
-  like "$o" "^run_experiments: --(sizes|threads|duration|reps|impls)|unknown option" "'$args': one line naming the option"
+  like "$o" "^run_experiments: --(sizes|threads|duration|reps|impls|pin)|unknown option" "'$args': one line naming the option"
 done
 check "run_experiments.sh is shellcheck-clean" shellcheck run_experiments.sh
 check "t_sweep_e2e.sh is shellcheck-clean" shellcheck tests/t_sweep_e2e.sh
