@@ -1,0 +1,453 @@
+#!/usr/bin/env bash
+# copybench against reference tools, on a private loopback.
+#
+# Stream: for each size, round after round, A1, A2, A3 and then
+# `iperf3 -c 127.0.0.1 -l SIZE -R` (the iperf3 server sends, its client
+# receives: the same direction as ours, where the A*_server sends). Each
+# implementation's ratio is taken against the iperf3 run of the same round;
+# the table shows the median of those per-round ratios and the median Gbps.
+# Also per round: the single-core memcpy ceiling for A1's copy pattern
+# (bench/memcpy_ceiling), from which A1's predicted rate follows:
+#     pred_A1 = 1 / (1/A2 + 1/memcpy)       (all in Gbit/s)
+# i.e. the sender does A2's work plus one extra copy of every byte.
+#
+# Request/response: A1, A2, A3 in rr mode and `sockperf ping-pong --tcp`,
+# alternating, median p50/p99 round trip and the ratio ours/sockperf.
+#
+# Everything runs in a fresh network namespace (unshare -n) holding only a
+# loopback interface; nothing else is touched. Needs root. Progress goes to
+# stderr, the Markdown table to stdout (and --out FILE).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=${CB_BIN:-$ROOT}
+PROG=bench/run.sh
+
+usage() {
+  cat <<'EOF'
+usage: bench/run.sh [options]
+  --sizes LIST      stream message sizes, comma separated (default 1K,4K,16K,64K)
+  --rr-sizes LIST   rr reply sizes (default 64,4K)
+  --rounds N        rounds per size, N >= 1 (default 3)
+  --duration S      seconds per run, integer >= 1 (default 3)
+  --impls LIST      which of A1,A2,A3 (default A1,A2,A3)
+  --no-rr           skip the request/response part
+  --quick           smoke-test settings: 1 round, 1 s, sizes 1K,64K, rr size 64
+                    (options given explicitly still win)
+  --out FILE        also write the table to FILE
+  --help            this text
+Runs as root inside its own network namespace; installs iperf3 and sockperf
+from apt if they are missing. Exit 0 ok, 1 a run failed, 2 usage error.
+EOF
+}
+
+die_usage() { echo "$PROG: $*" >&2; exit 2; }
+say() { echo "bench: $*" >&2; }
+
+# ---- options ------------------------------------------------------------
+unset sizes rr_sizes rounds duration impls
+no_rr=0 quick=0 out=""
+orig_args=("$@")
+while [ $# -gt 0 ]; do
+  case $1 in
+    --help|-h) usage; exit 0 ;;
+    --sizes|--rr-sizes|--rounds|--duration|--impls|--out)
+      [ $# -ge 2 ] || die_usage "$1 needs a value"
+      case $1 in
+        --sizes) sizes=$2 ;; --rr-sizes) rr_sizes=$2 ;; --rounds) rounds=$2 ;;
+        --duration) duration=$2 ;; --impls) impls=$2 ;; --out) out=$2 ;;
+      esac
+      shift 2 ;;
+    --sizes=*) sizes=${1#*=}; shift ;;
+    --rr-sizes=*) rr_sizes=${1#*=}; shift ;;
+    --rounds=*) rounds=${1#*=}; shift ;;
+    --duration=*) duration=${1#*=}; shift ;;
+    --impls=*) impls=${1#*=}; shift ;;
+    --out=*) out=${1#*=}; shift ;;
+    --no-rr) no_rr=1; shift ;;
+    --quick) quick=1; shift ;;
+    *) die_usage "unknown option '$1' (try --help)" ;;
+  esac
+done
+# Unset = not given: --quick and then the defaults fill in only those.
+if [ "$quick" = 1 ]; then
+  : "${sizes=1K,64K}" "${rr_sizes=64}" "${rounds=1}" "${duration=1}"
+fi
+: "${sizes=1K,4K,16K,64K}" "${rr_sizes=64,4K}" "${rounds=3}" "${duration=3}" "${impls=A1,A2,A3}"
+
+[[ $rounds =~ ^[1-9][0-9]{0,2}$ ]] || die_usage "--rounds wants an integer in [1, 999], got '$rounds'"
+[[ $duration =~ ^[1-9][0-9]{0,3}$ ]] || die_usage "--duration wants whole seconds >= 1 (iperf3 -t is whole seconds), got '$duration'"
+
+# to_bytes 4K -> 4096; empty on a bad size
+to_bytes() {
+  local s=$1 n
+  [[ $s =~ ^([0-9]{1,8})([KkMm]?)$ ]] || return 0
+  n=$((10#${BASH_REMATCH[1]}))
+  case ${BASH_REMATCH[2]} in K|k) n=$((n << 10)) ;; M|m) n=$((n << 20)) ;; esac
+  echo "$n"
+}
+IFS=', ' read -r -a SIZES <<<"$sizes"
+IFS=', ' read -r -a RR_SIZES <<<"$rr_sizes"
+IFS=', ' read -r -a IMPLS <<<"$impls"
+[ "${#SIZES[@]}" -gt 0 ] || die_usage "--sizes is empty"
+[ "${#IMPLS[@]}" -gt 0 ] || die_usage "--impls is empty"
+[ "$no_rr" = 1 ] || [ "${#RR_SIZES[@]}" -gt 0 ] || die_usage "--rr-sizes is empty (use --no-rr)"
+for s in "${SIZES[@]}" "${RR_SIZES[@]}"; do
+  b=$(to_bytes "$s")
+  if [ -z "$b" ] || [ "$b" -lt 16 ] || [ "$b" -gt $((64 << 20)) ]; then
+    die_usage "bad size '$s' (bytes >= 16, K/M suffix allowed, at most 64M)"
+  fi
+done
+for i in "${IMPLS[@]}"; do
+  case $i in A1|A2|A3) ;; *) die_usage "bad impl '$i' (A1, A2 or A3)" ;; esac
+done
+
+# ---- root, packages, namespace -------------------------------------------
+if [ -z "${CB_BENCH_NETNS:-}" ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "$PROG: needs root (private network namespace, apt-get)" >&2; exit 1
+  fi
+  missing=()
+  command -v iperf3 >/dev/null 2>&1 || missing+=(iperf3)
+  command -v sockperf >/dev/null 2>&1 || missing+=(sockperf)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing ${missing[*]} from apt"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  fi
+  for p in A1 A2 A3; do
+    for side in server client; do
+      [ -x "$BIN/${p}_$side" ] || { echo "$PROG: $BIN/${p}_$side missing: run make" >&2; exit 1; }
+    done
+  done
+  [ -x "$ROOT/bench/memcpy_ceiling" ] || { echo "$PROG: bench/memcpy_ceiling missing: run make bench/memcpy_ceiling" >&2; exit 1; }
+  CB_BENCH_NETNS=1 exec unshare -n bash "${BASH_SOURCE[0]}" "${orig_args[@]}"
+fi
+ip link set lo up
+
+TMP=$(mktemp -d /tmp/cb-bench.XXXXXX)
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do
+    kill "$p" 2>/dev/null || true
+  done
+  for p in "${PIDS[@]}"; do
+    wait "$p" 2>/dev/null || true
+  done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- helpers ----------------------------------------------------------------
+field() { # field KEY LINE
+  local kv
+  for kv in $2; do
+    [ "${kv%%=*}" = "$1" ] && { echo "${kv#*=}"; return 0; }
+  done
+  echo ""
+}
+med() { # median of the arguments (numbers); "nan" for none
+  printf '%s\n' "$@" | awk 'NF && $1 != "nan" {print}' | sort -g |
+    awk '{a[NR]=$1} END {if (NR==0) {print "nan"; exit}
+                         if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'
+}
+minmax() { printf '%s\n' "$@" | awk 'NF && $1 != "nan"' | sort -g | awk 'NR==1{lo=$1} {hi=$1} END {if (NR) printf "%.2f–%.2f", lo, hi; else print "n/a"}'; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN {if (a=="nan"||b=="nan"||b+0==0) print "nan"; else printf "%.4f", a/b}'; }
+fmt() { awk -v v="$1" -v f="${2:-%.2f}" 'BEGIN {if (v=="nan"||v=="") print "n/a"; else printf f, v}'; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN {if (b+0==0) print "nan"; else printf "%.1f", 100*a/b}'; }
+
+# /proc/stat cpu line -> "steal total" (jiffies; guest time is inside user)
+stat_now() { awk '/^cpu / {t=0; for (i=2; i<=9; i++) t+=$i; print $9, t; exit}' /proc/stat; }
+steal_pct() { # steal_pct "S0 T0" "S1 T1"
+  local s0 t0 s1 t1
+  read -r s0 t0 <<<"$1"; read -r s1 t1 <<<"$2"
+  pct $((s1 - s0)) $((t1 - t0))
+}
+
+wait_listen() { # wait_listen PORT PID: until something listens on PORT
+  local i
+  for i in $(seq 1 200); do
+    [ -n "$(ss -Hltn "sport = :$1")" ] && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.025
+  done
+  return 1
+}
+wait_gone() { # wait_gone PID SECONDS: wait for a child; kill it after SECONDS
+  local i
+  for i in $(seq 1 $(($2 * 20))); do
+    kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null || true; return 0; }
+    sleep 0.05
+  done
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  return 1
+}
+
+FAILS=()
+fail() { FAILS+=("$*"); say "FAILED: $*"; }
+
+declare -A GBPS RCPU SCPU STEAL ZCC ZCD MEMC P50 P99
+IPERF_PORT=5201 SOCKPERF_PORT=11111
+
+# run_ours IMPL SIZE MODE ROUND
+run_ours() {
+  local impl=$1 size=$2 mode=$3 round=$4 key="$1|$2|$4"
+  # fresh files per run: a reused one could still hold the last server's port
+  local srv_out srv_err
+  srv_out=$(mktemp "$TMP/srv.XXXXXX") srv_err=$(mktemp "$TMP/srv-err.XXXXXX")
+  local spid port cline sline st0 st1 i
+  "$BIN/${impl}_server" -p 0 -n 1 -q >"$srv_out" 2>"$srv_err" &
+  spid=$!
+  PIDS+=("$spid")
+  port=""
+  for i in $(seq 1 200); do
+    port=$(sed -n 's/^listening .*port=\([0-9]*\).*/\1/p' "$srv_out")
+    [ -n "$port" ] && break
+    kill -0 "$spid" 2>/dev/null || break
+    sleep 0.025
+  done
+  if [ -z "$port" ]; then
+    fail "$impl $mode $size: server did not start: $(head -c 300 "$srv_err")"; return 0
+  fi
+  st0=$(stat_now)
+  cline=$(timeout $((duration + 30)) "$BIN/${impl}_client" -H 127.0.0.1 -p "$port" -s "$size" -t 1 \
+            -d "$duration" -m "$mode" 2>"$TMP/cli.err" | grep '^result ' | tail -n 1) || true
+  st1=$(stat_now)
+  wait_gone "$spid" 10 || fail "$impl $mode $size: server did not exit after its one client"
+  sline=$(grep '^result ' "$srv_out" | tail -n 1 || true)
+  if [ -z "$cline" ] || [ "$(field errors "$cline")" != 0 ] || [ "$(field verify_errors "$cline")" != 0 ]; then
+    fail "$impl $mode $size round $round: client: ${cline:-no result line} $(head -c 300 "$TMP/cli.err")"; return 0
+  fi
+  if [ -z "$sline" ] || [ "$(field errors "$sline")" != 0 ] || [ "$(field clients "$sline")" != 1 ]; then
+    fail "$impl $mode $size round $round: server: ${sline:-no result line} $(head -c 300 "$srv_err")"; return 0
+  fi
+  STEAL[$mode|$key]=$(steal_pct "$st0" "$st1")
+  if [ "$mode" = stream ]; then
+    GBPS[$key]=$(field gbps "$cline")
+    RCPU[$key]=$(field cpu_pct "$cline")
+    SCPU[$key]=$(pct "$(field cpu_s "$sline")" "$(field duration_s "$cline")")
+    if [ "$impl" = A3 ]; then
+      ZCC[$key]=$(field zc_copied "$sline")
+      ZCD[$key]=$(field zc_completions "$sline")
+    fi
+    say "round $round $impl $size: $(field gbps "$cline") Gbps, receiver cpu $(field cpu_pct "$cline")%, steal ${STEAL[$mode|$key]}%"
+  else
+    P50[$key]=$(field lat_p50_us "$cline")
+    P99[$key]=$(field lat_p99_us "$cline")
+    say "round $round $impl rr $size: p50 ${P50[$key]} us, p99 ${P99[$key]} us, steal ${STEAL[$mode|$key]}%"
+  fi
+}
+
+run_iperf() { # run_iperf SIZE ROUND
+  local size=$1 round=$2 key="ref|$1|$2" st0 st1 js
+  st0=$(stat_now)
+  if ! timeout $((duration + 30)) iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -l "$size" -t "$duration" -R -J \
+       >"$TMP/iperf.json" 2>"$TMP/iperf.err"; then
+    fail "iperf3 $size round $round: $(jq -r '.error // empty' "$TMP/iperf.json" 2>/dev/null) $(head -c 300 "$TMP/iperf.err")"
+    return 0
+  fi
+  st1=$(stat_now)
+  js=$(jq -r '[.end.sum_received.bits_per_second / 1e9, .end.cpu_utilization_percent.host_total,
+               .end.cpu_utilization_percent.remote_total] | @tsv' "$TMP/iperf.json")
+  local g rc sc
+  read -r g rc sc <<<"$js"
+  GBPS[$key]=$g
+  # shellcheck disable=SC2034  # read through the nameref in vals()
+  RCPU[$key]=$rc SCPU[$key]=$sc
+  STEAL[stream|$key]=$(steal_pct "$st0" "$st1")
+  say "round $round iperf3 $size: $(fmt "${GBPS[$key]}" %.3f) Gbps, steal ${STEAL[stream|$key]}%"
+}
+
+run_sockperf() { # run_sockperf SIZE ROUND
+  local size=$1 round=$2 key="ref|$1|$2" st0 st1 txt
+  st0=$(stat_now)
+  if ! txt=$(timeout $((duration + 30)) sockperf ping-pong --tcp -i 127.0.0.1 -p "$SOCKPERF_PORT" \
+               -m "$size" -t "$duration" --full-rtt 2>&1); then
+    fail "sockperf $size round $round: $(tail -n 3 <<<"$txt")"; return 0
+  fi
+  st1=$(stat_now)
+  txt=$(printf '%s\n' "$txt" | sed 's/\x1b\[[0-9;]*m//g')
+  P50[$key]=$(awk '/percentile 50\.000 =/ {print $NF}' <<<"$txt")
+  P99[$key]=$(awk '/percentile 99\.000 =/ {print $NF}' <<<"$txt")
+  if [ -z "${P50[$key]}" ] || [ -z "${P99[$key]}" ]; then
+    fail "sockperf $size round $round: no percentiles in its output: $(tail -n 4 <<<"$txt" | tr '\n' ' ' | head -c 400)"; return 0
+  fi
+  STEAL[rr|$key]=$(steal_pct "$st0" "$st1")
+  say "round $round sockperf $size: p50 ${P50[$key]} us, p99 ${P99[$key]} us, steal ${STEAL[rr|$key]}%"
+}
+
+run_memcpy() { # run_memcpy SIZE ROUND
+  local line
+  line=$("$ROOT/bench/memcpy_ceiling" -t 0.2 "$1" | grep '^memcpy ' | tail -n 1) ||
+    { fail "memcpy_ceiling $1"; return 0; }
+  MEMC[$1|$2]=$(field gbit_per_s "$line")
+}
+
+# ---- reference servers -------------------------------------------------------
+iperf3 -s -p "$IPERF_PORT" >"$TMP/iperf-server.log" 2>&1 &
+PIDS+=("$!")
+wait_listen "$IPERF_PORT" "$!" || { echo "$PROG: iperf3 -s did not start: $(head -c 300 "$TMP/iperf-server.log")" >&2; exit 1; }
+if [ "$no_rr" = 0 ]; then
+  sockperf server --tcp -i 127.0.0.1 -p "$SOCKPERF_PORT" >"$TMP/sockperf-server.log" 2>&1 &
+  PIDS+=("$!")
+  wait_listen "$SOCKPERF_PORT" "$!" || { echo "$PROG: sockperf server did not start: $(head -c 300 "$TMP/sockperf-server.log")" >&2; exit 1; }
+fi
+
+# ---- the runs ------------------------------------------------------------------
+BENCH_ST0=$(stat_now)
+start_date=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+for s in "${SIZES[@]}"; do
+  b=$(to_bytes "$s")
+  for r in $(seq 1 "$rounds"); do
+    for i in "${IMPLS[@]}"; do run_ours "$i" "$b" stream "$r"; done
+    run_iperf "$b" "$r"
+    run_memcpy "$b" "$r"
+  done
+done
+if [ "$no_rr" = 0 ]; then
+  for s in "${RR_SIZES[@]}"; do
+    b=$(to_bytes "$s")
+    for r in $(seq 1 "$rounds"); do
+      for i in "${IMPLS[@]}"; do run_ours "$i" "$b" rr "$r"; done
+      run_sockperf "$b" "$r"
+    done
+  done
+fi
+BENCH_ST1=$(stat_now)
+
+# ---- the table -------------------------------------------------------------------
+has_impl() { local i; for i in "${IMPLS[@]}"; do [ "$i" = "$1" ] && return 0; done; return 1; }
+vals() { # vals ARRAYNAME PREFIX SUFFIX: values of ARRAY[PREFIX|round|SUFFIX...] over rounds
+  local -n a=$1
+  local r
+  for r in $(seq 1 "$rounds"); do
+    [ -n "${a[$2|$r]:-}" ] && echo "${a[$2|$r]}"
+  done
+  return 0
+}
+hsize() { local n=$1; if [ $((n % 1048576)) = 0 ]; then echo "$((n >> 20))M"; elif [ $((n % 1024)) = 0 ]; then echo "$((n >> 10))K"; else echo "$n"; fi; }
+
+{
+  echo "## copybench vs reference tools (loopback, private netns)"
+  echo
+  echo "- machine: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) CPUs, kernel $(uname -r)"
+  echo "- date: $start_date; rounds: $rounds; ${duration} s per run; one connection (1 thread)"
+  echo "- tools: $(iperf3 --version 2>/dev/null | head -n 1 | awk '{print $1, $2}'), sockperf $(sockperf --version 2>&1 | sed -n 's/.*version \([^ ]*\).*/\1/p' | head -n 1)"
+  echo "- **steal share over the whole bench: $(steal_pct "$BENCH_ST0" "$BENCH_ST1")%** (/proc/stat steal / total); per row: median of its runs"
+  echo "- failed runs: ${#FAILS[@]}"
+  echo
+  echo "### Stream throughput (server sends, client receives)"
+  echo
+  echo "Ratio = impl Gbps / iperf3 Gbps of the same round; the median of the per-round ratios (range across rounds in brackets)."
+  echo "Receiver CPU = the receiving process's CPU time / window (ours: client cpu_pct; iperf3: its -J host_total with -R). Sender CPU for ours = server cpu_s / window (includes setup/drain, approximate); for iperf3 its remote_total."
+  echo
+  echo "| size | impl | Gbps (median) | ratio vs iperf3 (median) [range] | receiver CPU % | sender CPU % | steal % | notes |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for s in "${SIZES[@]}"; do
+    b=$(to_bytes "$s")
+    for i in "${IMPLS[@]}" ref; do
+      ratios=()
+      for r in $(seq 1 "$rounds"); do
+        if [ -n "${GBPS[$i|$b|$r]:-}" ] && [ -n "${GBPS[ref|$b|$r]:-}" ]; then
+          ratios+=("$(div "${GBPS[$i|$b|$r]}" "${GBPS[ref|$b|$r]}")")
+        fi
+      done
+      mapfile -t g < <(vals GBPS "$i|$b")
+      mapfile -t rc < <(vals RCPU "$i|$b")
+      mapfile -t sc < <(vals SCPU "$i|$b")
+      mapfile -t st < <(for r in $(seq 1 "$rounds"); do [ -n "${STEAL[stream|$i|$b|$r]:-}" ] && echo "${STEAL[stream|$i|$b|$r]}"; done; true)
+      note=""
+      name=$i
+      if [ "$i" = ref ]; then
+        name="iperf3 -l $(hsize "$b") -R"
+        ratio_txt="1 (reference)"
+      else
+        ratio_txt="$(fmt "$(med "${ratios[@]}")") [$(minmax "${ratios[@]}")]"
+      fi
+      if [ "$i" = A3 ]; then
+        zc=0 zd=0
+        for r in $(seq 1 "$rounds"); do
+          zc=$((zc + ${ZCC[A3|$b|$r]:-0})) zd=$((zd + ${ZCD[A3|$b|$r]:-0}))
+        done
+        note="zc_copied/zc_completions = $zc/$zd ($(pct "$zc" "$zd")% copied)"
+      fi
+      if [ "$i" = A1 ] && has_impl A2; then
+        preds=() vs=()
+        for r in $(seq 1 "$rounds"); do
+          a1=${GBPS[A1|$b|$r]:-} a2=${GBPS[A2|$b|$r]:-} mc=${MEMC[$b|$r]:-}
+          if [ -z "$a1" ] || [ -z "$a2" ] || [ -z "$mc" ]; then continue; fi
+          p=$(awk -v a="$a2" -v m="$mc" 'BEGIN {printf "%.4f", 1/(1/a + 1/m)}')
+          preds+=("$p"); vs+=("$(div "$a1" "$p")")
+        done
+        mv=$(med "${vs[@]}")
+        verdict=$(awk -v v="$mv" 'BEGIN {if (v=="nan") print "n/a"; else if (v >= 0.9) print "within its extra memcpy of A2"; else print "slower than A2 + one memcpy explains"}')
+        note="predicted 1/(1/A2+1/memcpy) = $(fmt "$(med "${preds[@]}")") Gbps; A1/pred = $(fmt "$mv") → $verdict"
+      fi
+      echo "| $(hsize "$b") | $name | $(fmt "$(med "${g[@]}")" %.3f) | $ratio_txt | $(fmt "$(med "${rc[@]}")" %.1f) | $(fmt "$(med "${sc[@]}")" %.1f) | $(fmt "$(med "${st[@]}")" %.1f) | $note |"
+    done
+  done
+  echo
+  echo "### memcpy ceiling (one core, A1's pattern: 8 fields of SIZE/8 into one flat buffer, cache-hot, median of rounds)"
+  echo
+  echo "| size | GB/s | Gbit/s | A2 Gbps | A1 Gbps | predicted A1 Gbps | share of A2's time the extra copy should add |"
+  echo "|---|---|---|---|---|---|---|"
+  for s in "${SIZES[@]}"; do
+    b=$(to_bytes "$s")
+    mapfile -t m < <(vals MEMC "$b")
+    mm=$(med "${m[@]}")
+    mapfile -t g1 < <(vals GBPS "A1|$b")
+    mapfile -t g2 < <(vals GBPS "A2|$b")
+    a1=$(med "${g1[@]}") a2=$(med "${g2[@]}")
+    pred=$(awk -v a="$a2" -v m="$mm" 'BEGIN {if (a=="nan"||m=="nan") print "nan"; else printf "%.4f", 1/(1/a + 1/m)}')
+    share=$(awk -v a="$a2" -v m="$mm" 'BEGIN {if (a=="nan"||m=="nan") print "n/a"; else printf "%.1f%%", 100*a/m}')
+    echo "| $(hsize "$b") | $(fmt "$(awk -v m="$mm" 'BEGIN {if (m=="nan") print "nan"; else print m/8}')" %.1f) | $(fmt "$mm" %.1f) | $(fmt "$a2" %.3f) | $(fmt "$a1" %.3f) | $(fmt "$pred" %.3f) | $share |"
+  done
+  if [ "$no_rr" = 0 ]; then
+    echo
+    echo "### Request/response round trip (µs), vs sockperf ping-pong --tcp --full-rtt"
+    echo
+    echo "Not the same exchange: ours sends a 16-byte request and gets one SIZE-byte reply; sockperf sends SIZE bytes and gets the same SIZE bytes echoed (so at 4K sockperf moves about twice the bytes per round trip). Both: TCP_NODELAY, one connection, blocking receive. sockperf prints percentiles 25/50/75/90/99/99.9/99.99/99.999 and min/max (half round trip unless --full-rtt, which is used here) and drops its first 400 ms as warm-up; ours times every request with CLOCK_MONOTONIC into a log-linear histogram (<1.6% bucket error), no warm-up. Ratio = ours / sockperf of the same round, median of rounds (>1: ours slower)."
+    echo
+    echo "| size | impl | p50 µs | p99 µs | p50 ratio vs sockperf | p99 ratio vs sockperf | steal % |"
+    echo "|---|---|---|---|---|---|---|"
+    for s in "${RR_SIZES[@]}"; do
+      b=$(to_bytes "$s")
+      for i in "${IMPLS[@]}" ref; do
+        r50=() r99=()
+        for r in $(seq 1 "$rounds"); do
+          if [ -n "${P50[$i|$b|$r]:-}" ] && [ -n "${P50[ref|$b|$r]:-}" ]; then
+            r50+=("$(div "${P50[$i|$b|$r]}" "${P50[ref|$b|$r]}")")
+            r99+=("$(div "${P99[$i|$b|$r]}" "${P99[ref|$b|$r]}")")
+          fi
+        done
+        mapfile -t p5 < <(vals P50 "$i|$b")
+        mapfile -t p9 < <(vals P99 "$i|$b")
+        mapfile -t st < <(for r in $(seq 1 "$rounds"); do [ -n "${STEAL[rr|$i|$b|$r]:-}" ] && echo "${STEAL[rr|$i|$b|$r]}"; done; true)
+        if [ "$i" = ref ]; then
+          name="sockperf -m $b (echo)"; q50="1 (reference)"; q99="1 (reference)"
+        else
+          name="$i (16 B req, $b B reply)"
+          q50="$(fmt "$(med "${r50[@]}")") [$(minmax "${r50[@]}")]"
+          q99="$(fmt "$(med "${r99[@]}")") [$(minmax "${r99[@]}")]"
+        fi
+        echo "| $(hsize "$b") | $name | $(fmt "$(med "${p5[@]}")") | $(fmt "$(med "${p9[@]}")") | $q50 | $q99 | $(fmt "$(med "${st[@]}")" %.1f) |"
+      done
+    done
+  fi
+  if [ "${#FAILS[@]}" -gt 0 ]; then
+    echo
+    echo "### Failed runs"
+    echo
+    for f in "${FAILS[@]}"; do echo "- $f"; done
+  fi
+} >"$TMP/table.md"
+
+cat "$TMP/table.md"
+if [ -n "$out" ]; then
+  cp "$TMP/table.md" "$out"
+fi
+[ "${#FAILS[@]}" = 0 ]
