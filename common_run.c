@@ -407,6 +407,7 @@ static unsigned client_impl_num;
 static pthread_barrier_t ready, go;
 static uint64_t t0, t_end;
 static int client_stop;            /* set by main on a signal or a failed start */
+static unsigned workers_left;      /* running workers; main stops early at 0 */
 
 static void wfail(struct worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void wfail(struct worker *w, const char *fmt, ...)
@@ -611,6 +612,7 @@ static void *worker_main(void *arg)
 			run_stream(w, buf);
 	}
 	free(buf);
+	__atomic_sub_fetch(&workers_left, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -658,6 +660,7 @@ int cb_client_main(int argc, char **argv, const char *impl, unsigned impl_num)
 		cb_die("calloc: %s", strerror(errno));
 	pthread_barrier_init(&ready, NULL, copts.threads + 1);
 	pthread_barrier_init(&go, NULL, copts.threads + 1);
+	workers_left = copts.threads;
 	for (unsigned i = 0; i < copts.threads; i++) {
 		pthread_attr_t attr;
 		int err;
@@ -689,11 +692,14 @@ int cb_client_main(int argc, char **argv, const char *impl, unsigned impl_num)
 		struct timespec ts;
 		int sig;
 
-		if (now >= t_end)
+		/* Every connection ended early (say the server died): stop now. */
+		if (now >= t_end || __atomic_load_n(&workers_left, __ATOMIC_ACQUIRE) == 0)
 			break;
 		until = (next_tick < copts.duration ? next_tick : copts.duration) - el;
 		if (until < 0)
 			until = 0;
+		if (until > 0.1)
+			until = 0.1;       /* look at workers_left now and then */
 		ts.tv_sec = (time_t)until;
 		ts.tv_nsec = (long)((until - (double)ts.tv_sec) * 1e9);
 		sig = sigtimedwait(&sigs, NULL, &ts);
