@@ -190,7 +190,7 @@ wait_gone() { # wait_gone PID SECONDS: wait for a child; kill it after SECONDS
 FAILS=()
 fail() { FAILS+=("$*"); say "FAILED: $*"; }
 
-declare -A GBPS RCPU SCPU STEAL ZCC ZCD MEMC P50 P99
+declare -A GBPS RCPU SCPU STEAL ZCC ZCD MEMC MEMCOLD P50 P99
 IPERF_PORT=5201 SOCKPERF_PORT=11111
 
 # run_ours IMPL SIZE MODE ROUND
@@ -281,10 +281,11 @@ run_sockperf() { # run_sockperf SIZE ROUND
 }
 
 run_memcpy() { # run_memcpy SIZE ROUND
-  local line
-  line=$("$ROOT/bench/memcpy_ceiling" -t 0.2 "$1" | grep '^memcpy ' | tail -n 1) ||
-    { fail "memcpy_ceiling $1"; return 0; }
-  MEMC[$1|$2]=$(field gbit_per_s "$line")
+  local out
+  out=$("$ROOT/bench/memcpy_ceiling" -t 0.2 -f 128 -m both "$1") || { fail "memcpy_ceiling $1"; return 0; }
+  MEMC[$1|$2]=$(field gbit_per_s "$(grep '^memcpy mode=hot ' <<<"$out")")
+  # shellcheck disable=SC2034  # read through the nameref in vals()
+  MEMCOLD[$1|$2]=$(field gbit_per_s "$(grep '^memcpy mode=cold ' <<<"$out")")
 }
 
 # ---- reference servers -------------------------------------------------------
@@ -391,20 +392,23 @@ hsize() { local n=$1; if [ $((n % 1048576)) = 0 ]; then echo "$((n >> 20))M"; el
     done
   done
   echo
-  echo "### memcpy ceiling (one core, A1's pattern: 8 fields of SIZE/8 into one flat buffer, cache-hot, median of rounds)"
+  echo "### memcpy ceiling (one core, A1's pattern: 8 fields of SIZE/8 into one flat buffer, median of rounds)"
   echo
-  echo "| size | GB/s | Gbit/s | A2 Gbps | A1 Gbps | predicted A1 Gbps | share of A2's time the extra copy should add |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "hot = the same fields into the same buffer every time, as A1 does (used for the prediction); cold = walking a 128 MiB region, for scale."
+  echo
+  echo "| size | hot GB/s | hot Gbit/s | cold Gbit/s | A2 Gbps | A1 Gbps | predicted A1 Gbps | time the extra copy should add to A2's |"
+  echo "|---|---|---|---|---|---|---|---|"
   for s in "${SIZES[@]}"; do
     b=$(to_bytes "$s")
     mapfile -t m < <(vals MEMC "$b")
     mm=$(med "${m[@]}")
+    mapfile -t mcold < <(vals MEMCOLD "$b")
     mapfile -t g1 < <(vals GBPS "A1|$b")
     mapfile -t g2 < <(vals GBPS "A2|$b")
     a1=$(med "${g1[@]}") a2=$(med "${g2[@]}")
     pred=$(awk -v a="$a2" -v m="$mm" 'BEGIN {if (a=="nan"||m=="nan") print "nan"; else printf "%.4f", 1/(1/a + 1/m)}')
     share=$(awk -v a="$a2" -v m="$mm" 'BEGIN {if (a=="nan"||m=="nan") print "n/a"; else printf "%.1f%%", 100*a/m}')
-    echo "| $(hsize "$b") | $(fmt "$(awk -v m="$mm" 'BEGIN {if (m=="nan") print "nan"; else print m/8}')" %.1f) | $(fmt "$mm" %.1f) | $(fmt "$a2" %.3f) | $(fmt "$a1" %.3f) | $(fmt "$pred" %.3f) | $share |"
+    echo "| $(hsize "$b") | $(fmt "$(awk -v m="$mm" 'BEGIN {if (m=="nan") print "nan"; else print m/8}')" %.1f) | $(fmt "$mm" %.1f) | $(fmt "$(med "${mcold[@]}")" %.1f) | $(fmt "$a2" %.3f) | $(fmt "$a1" %.3f) | $(fmt "$pred" %.3f) | $share |"
   done
   if [ "$no_rr" = 0 ]; then
     echo

@@ -71,7 +71,9 @@ for size in 1K 64K; do
   like "$(cell "$table" "$size" A1 8)" 'A1/pred = [0-9.]+ ' "stream $size A1: compared with its predicted rate"
   mrow=$(printf '%s\n' "$table" | sed -n '/^### memcpy/,/^###/p' | grep "^| $size |" | head -n 1)
   mg=$(printf '%s\n' "$mrow" | awk -F'|' '{gsub(/ /, "", $4); print $4}')
-  check "memcpy ceiling $size: Gbit/s > 0 ($mg)" positive "$mg"
+  mc=$(printf '%s\n' "$mrow" | awk -F'|' '{gsub(/ /, "", $5); print $5}')
+  check "memcpy ceiling $size: hot Gbit/s > 0 ($mg)" positive "$mg"
+  check "memcpy ceiling $size: cold Gbit/s > 0 ($mc)" positive "$mc"
 done
 rr=$(printf '%s\n' "$table" | sed -n '/^### Request/,$p')
 for impl in A1 A2 A3 sockperf; do
