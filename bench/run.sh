@@ -34,6 +34,9 @@ usage: bench/run.sh [options]
   --no-rr           skip the request/response part
   --quick           smoke-test settings: 1 round, 1 s, sizes 1K,64K, rr size 64
                     (options given explicitly still win)
+  --pin S:C         run senders/servers under taskset -c S, receivers/clients
+                    under taskset -c C (e.g. 0:1, or 0:0 for one shared CPU);
+                    default: no pinning
   --out FILE        also write the table to FILE
   --help            this text
 Runs as root inside its own network namespace; installs iperf3 and sockperf
@@ -46,16 +49,16 @@ say() { echo "bench: $*" >&2; }
 
 # ---- options ------------------------------------------------------------
 unset sizes rr_sizes rounds duration impls
-no_rr=0 quick=0 out=""
+no_rr=0 quick=0 out="" pin=""
 orig_args=("$@")
 while [ $# -gt 0 ]; do
   case $1 in
     --help|-h) usage; exit 0 ;;
-    --sizes|--rr-sizes|--rounds|--duration|--impls|--out)
+    --sizes|--rr-sizes|--rounds|--duration|--impls|--out|--pin)
       [ $# -ge 2 ] || die_usage "$1 needs a value"
       case $1 in
         --sizes) sizes=$2 ;; --rr-sizes) rr_sizes=$2 ;; --rounds) rounds=$2 ;;
-        --duration) duration=$2 ;; --impls) impls=$2 ;; --out) out=$2 ;;
+        --duration) duration=$2 ;; --impls) impls=$2 ;; --out) out=$2 ;; --pin) pin=$2 ;;
       esac
       shift 2 ;;
     --sizes=*) sizes=${1#*=}; shift ;;
@@ -64,6 +67,7 @@ while [ $# -gt 0 ]; do
     --duration=*) duration=${1#*=}; shift ;;
     --impls=*) impls=${1#*=}; shift ;;
     --out=*) out=${1#*=}; shift ;;
+    --pin=*) pin=${1#*=}; shift ;;
     --no-rr) no_rr=1; shift ;;
     --quick) quick=1; shift ;;
     *) die_usage "unknown option '$1' (try --help)" ;;
@@ -101,6 +105,14 @@ done
 for i in "${IMPLS[@]}"; do
   case $i in A1|A2|A3) ;; *) die_usage "bad impl '$i' (A1, A2 or A3)" ;; esac
 done
+PIN_S=() PIN_C=()
+if [ -n "$pin" ]; then
+  [[ $pin =~ ^([0-9][0-9,-]*):([0-9][0-9,-]*)$ ]] || die_usage "--pin wants SERVER_CPUS:CLIENT_CPUS (e.g. 0:1), got '$pin'"
+  PIN_S=(taskset -c "${BASH_REMATCH[1]}") PIN_C=(taskset -c "${BASH_REMATCH[2]}")
+  if ! "${PIN_S[@]}" true 2>/dev/null || ! "${PIN_C[@]}" true 2>/dev/null; then
+    die_usage "--pin $pin: taskset cannot use those CPUs (this machine has $(nproc))"
+  fi
+fi
 
 # ---- root, packages, namespace -------------------------------------------
 if [ -z "${CB_BENCH_NETNS:-}" ]; then
@@ -200,7 +212,7 @@ run_ours() {
   local srv_out srv_err
   srv_out=$(mktemp "$TMP/srv.XXXXXX") srv_err=$(mktemp "$TMP/srv-err.XXXXXX")
   local spid port cline sline st0 st1 i
-  "$BIN/${impl}_server" -p 0 -n 1 -q >"$srv_out" 2>"$srv_err" &
+  "${PIN_S[@]}" "$BIN/${impl}_server" -p 0 -n 1 -q >"$srv_out" 2>"$srv_err" &
   spid=$!
   PIDS+=("$spid")
   port=""
@@ -214,7 +226,7 @@ run_ours() {
     fail "$impl $mode $size: server did not start: $(head -c 300 "$srv_err")"; return 0
   fi
   st0=$(stat_now)
-  cline=$(timeout $((duration + 30)) "$BIN/${impl}_client" -H 127.0.0.1 -p "$port" -s "$size" -t 1 \
+  cline=$(timeout $((duration + 30)) "${PIN_C[@]}" "$BIN/${impl}_client" -H 127.0.0.1 -p "$port" -s "$size" -t 1 \
             -d "$duration" -m "$mode" 2>"$TMP/cli.err" | grep '^result ' | tail -n 1) || true
   st1=$(stat_now)
   wait_gone "$spid" 10 || fail "$impl $mode $size: server did not exit after its one client"
@@ -245,7 +257,7 @@ run_ours() {
 run_iperf() { # run_iperf SIZE ROUND
   local size=$1 round=$2 key="ref|$1|$2" st0 st1 js
   st0=$(stat_now)
-  if ! timeout $((duration + 30)) iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -l "$size" -t "$duration" -R -J \
+  if ! timeout $((duration + 30)) "${PIN_C[@]}" iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -l "$size" -t "$duration" -R -J \
        >"$TMP/iperf.json" 2>"$TMP/iperf.err"; then
     fail "iperf3 $size round $round: $(jq -r '.error // empty' "$TMP/iperf.json" 2>/dev/null) $(head -c 300 "$TMP/iperf.err")"
     return 0
@@ -265,7 +277,7 @@ run_iperf() { # run_iperf SIZE ROUND
 run_sockperf() { # run_sockperf SIZE ROUND
   local size=$1 round=$2 key="ref|$1|$2" st0 st1 txt
   st0=$(stat_now)
-  if ! txt=$(timeout $((duration + 30)) sockperf ping-pong --tcp -i 127.0.0.1 -p "$SOCKPERF_PORT" \
+  if ! txt=$(timeout $((duration + 30)) "${PIN_C[@]}" sockperf ping-pong --tcp -i 127.0.0.1 -p "$SOCKPERF_PORT" \
                -m "$size" -t "$duration" --full-rtt 2>&1); then
     fail "sockperf $size round $round: $(tail -n 3 <<<"$txt")"; return 0
   fi
@@ -282,18 +294,18 @@ run_sockperf() { # run_sockperf SIZE ROUND
 
 run_memcpy() { # run_memcpy SIZE ROUND
   local out
-  out=$("$ROOT/bench/memcpy_ceiling" -t 0.2 -f 128 -m both "$1") || { fail "memcpy_ceiling $1"; return 0; }
+  out=$("${PIN_S[@]}" "$ROOT/bench/memcpy_ceiling" -t 0.2 -f 128 -m both "$1") || { fail "memcpy_ceiling $1"; return 0; }
   MEMC[$1|$2]=$(field gbit_per_s "$(grep '^memcpy mode=hot ' <<<"$out")")
   # shellcheck disable=SC2034  # read through the nameref in vals()
   MEMCOLD[$1|$2]=$(field gbit_per_s "$(grep '^memcpy mode=cold ' <<<"$out")")
 }
 
 # ---- reference servers -------------------------------------------------------
-iperf3 -s -p "$IPERF_PORT" >"$TMP/iperf-server.log" 2>&1 &
+"${PIN_S[@]}" iperf3 -s -p "$IPERF_PORT" >"$TMP/iperf-server.log" 2>&1 &
 PIDS+=("$!")
 wait_listen "$IPERF_PORT" "$!" || { echo "$PROG: iperf3 -s did not start: $(head -c 300 "$TMP/iperf-server.log")" >&2; exit 1; }
 if [ "$no_rr" = 0 ]; then
-  sockperf server --tcp -i 127.0.0.1 -p "$SOCKPERF_PORT" >"$TMP/sockperf-server.log" 2>&1 &
+  "${PIN_S[@]}" sockperf server --tcp -i 127.0.0.1 -p "$SOCKPERF_PORT" >"$TMP/sockperf-server.log" 2>&1 &
   PIDS+=("$!")
   wait_listen "$SOCKPERF_PORT" "$!" || { echo "$PROG: sockperf server did not start: $(head -c 300 "$TMP/sockperf-server.log")" >&2; exit 1; }
 fi
@@ -336,7 +348,7 @@ hsize() { local n=$1; if [ $((n % 1048576)) = 0 ]; then echo "$((n >> 20))M"; el
   echo "## copybench vs reference tools (loopback, private netns)"
   echo
   echo "- machine: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) CPUs, kernel $(uname -r)"
-  echo "- date: $start_date; rounds: $rounds; ${duration} s per run; one connection (1 thread)"
+  echo "- date: $start_date; rounds: $rounds; ${duration} s per run; one connection (1 thread); pinning: ${pin:-none, the scheduler places them}${pin:+ (server/sender CPUs:client/receiver CPUs)}"
   echo "- tools: $(iperf3 --version 2>/dev/null | head -n 1 | awk '{print $1, $2}'), sockperf $(sockperf --version 2>&1 | sed -n 's/.*version \([^ ]*\).*/\1/p' | head -n 1)"
   echo "- **steal share over the whole bench: $(steal_pct "$BENCH_ST0" "$BENCH_ST1")%** (/proc/stat steal / total); per row: median of its runs"
   echo "- failed runs: ${#FAILS[@]}"
@@ -366,6 +378,7 @@ hsize() { local n=$1; if [ $((n % 1048576)) = 0 ]; then echo "$((n >> 20))M"; el
       if [ "$i" = ref ]; then
         name="iperf3 -l $(hsize "$b") -R"
         ratio_txt="1 (reference)"
+        note="its receiver reads $(hsize "$b") per read() (ours: 256 KiB), so it can be receiver-bound where ours is not"
       else
         ratio_txt="$(fmt "$(med "${ratios[@]}")") [$(minmax "${ratios[@]}")]"
       fi
