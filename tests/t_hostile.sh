@@ -133,7 +133,7 @@ wait "$FPID"
 res=$(printf '%s\n' "$out" | grep '^result' | tail -n 1)
 is "$rc" 1 "fake server flipping one bit of message 3: client exits 1"
 is "$(field verify_errors "$res")" 1 "...and reports verify_errors=1"
-fake --flip 0
+fake --flip 0 --impl 2
 out=$(timeout 30 "$BIN/A2_client" -H 127.0.0.1 -p "$FPORT" -s 17 -d 0.3 --verify 2>&1); rc=$?
 wait "$FPID"
 is "$(field verify_errors "$(printf '%s\n' "$out" | grep '^result')")" 1 "fake server flipping the only payload byte of the first 17-byte message: verify_errors=1"
