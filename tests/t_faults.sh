@@ -45,7 +45,7 @@ stop_server() { kill -TERM "$SRV_PID" 2>/dev/null; wait "$SRV_PID"; }
 # ---- 1. clients SIGKILLed mid-stream ---------------------------------------
 for impl in A1 A2 A3; do
   start_server "$impl" || { ok 1 "$impl: server starts"; continue; }
-  base_fds=$(fds "$SRV_PID")
+  base_fds=$(fds "$SRV_PID") base_threads=$(threads "$SRV_PID")   # TSan's runtime has a thread of its own
   connected=0 ended=0 rss_warm=0 leak=0 stuck=0
   for r in $(seq 0 "$ROUNDS"); do      # round 0 warms up (allocator arenas), is not counted
     pids=()
@@ -70,9 +70,13 @@ for impl in A1 A2 A3; do
   is "$stuck" 0 "$impl: $KILLS (+$PER_ROUND warm-up) clients reached mid-stream and each server thread ended after its SIGKILL"
   is "$leak" 0 "$impl: descriptor count back to $base_fds after every round of kills"
   is "$(fds "$SRV_PID")" "$base_fds" "$impl: no fd growth after $KILLS kills"
-  is "$(threads "$SRV_PID")" 1 "$impl: every connection thread joined"
-  ok "$([ "$rss_end" -le $((rss_warm + RSS_SLACK_KB)) ]; echo $?)" \
-    "$impl: RSS bounded over $KILLS kills (${rss_warm} kB after warm-up -> ${rss_end} kB)"
+  is "$(threads "$SRV_PID")" "$base_threads" "$impl: every connection thread joined"
+  if [ "$BIN" = "$ROOT" ]; then
+    ok "$([ "$rss_end" -le $((rss_warm + RSS_SLACK_KB)) ]; echo $?)" \
+      "$impl: RSS bounded over $KILLS kills (${rss_warm} kB after warm-up -> ${rss_end} kB)"
+  else   # ASan keeps freed memory in quarantine: RSS says nothing about leaks there
+    ok 0 "$impl: RSS bound not checked under a sanitizer (${rss_warm} -> ${rss_end} kB) # SKIP"
+  fi
   diag "$impl kills: fds=$base_fds rss_warm_kb=$rss_warm rss_end_kb=$rss_end"
   out=$(timeout 30 "$BIN/${impl}_client" -H 127.0.0.1 -p "$SRV_PORT" -s 64K -d 0.5 --verify 2>&1); rc=$?
   res=$(printf '%s\n' "$out" | grep '^result' | tail -n 1)

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Re-runs the tests of the C programs against sanitizer builds:
+#   build-asan/  -fsanitize=address,undefined (ASan, LeakSanitizer at exit, UBSan)
+#   build-tsan/  -fsanitize=thread
+# with CB_BIN pointing at the build (tests/lib.sh), and CB_QUICK=1 so the
+# loops are shorter (t_faults: 10 kills per technique instead of 100; t_scale:
+# 0.5 s windows). The C unit tests (tests/unit_*.c) are built and run too.
+# Every sanitizer report goes to a log file (log_path); any report fails.
+#
+#   bash tests/t_sanitize.sh            builds both, runs both (what `make test` does)
+#   make sanitize / make tsan           builds one, runs one (CB_SAN=asan|tsan, --run)
+# SAN_TESTS overrides the list of re-run tests; CB_QUICK=0 runs them in full.
+set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT" || exit 1
+command -v clang >/dev/null || skip_all "clang not installed (make deps)"
+[ "$(id -u)" = 0 ] || skip_all "the re-run tests need root (network namespaces)"
+SAN_TESTS=${SAN_TESTS:-t_options t_faults t_hostile t_scale}
+export CB_QUICK=${CB_QUICK:-1}
+if [ "${1:-}" = --run ] && [ -n "${CB_SAN:-}" ]; then
+  sans=("$CB_SAN")
+else
+  sans=(asan tsan)
+  if ! make -s -j2 build-asan-build build-tsan-build tests/bin/cb_peer >/tmp/cb_san_build.$$ 2>&1; then
+    ok 1 "sanitizer builds"; sed 's/^/# /' /tmp/cb_san_build.$$ | tail -20; rm -f /tmp/cb_san_build.$$
+    done_testing; exit 1
+  fi
+  rm -f /tmp/cb_san_build.$$
+  ok 0 "sanitizer builds (build-asan/, build-tsan/)"
+fi
+LOGS=$(mktemp -d)
+trap 'rm -rf "$LOGS"' EXIT
+
+for san in "${sans[@]}"; do
+  dir=$ROOT/build-$san
+  [ -x "$dir/A1_server" ] || { ok 1 "$san: $dir is built"; continue; }
+  mkdir -p "$LOGS/$san"
+  export CB_BIN=$dir
+  export ASAN_OPTIONS="log_path=$LOGS/$san/asan:detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1"
+  export UBSAN_OPTIONS="log_path=$LOGS/$san/ubsan:print_stacktrace=1:halt_on_error=1"
+  export TSAN_OPTIONS="log_path=$LOGS/$san/tsan:second_deadlock_stack=1:halt_on_error=0"
+  for u in "$dir"/tests/bin/unit_*; do
+    [ -x "$u" ] || continue
+    out=$(timeout 120 "$u" 2>&1); rc=$?
+    p=$(grep -cE '^ok [0-9]+' <<<"$out"); f=$(grep -cE '^not ok [0-9]+' <<<"$out")
+    ok "$([ "$rc" = 0 ] && [ "$f" = 0 ]; echo $?)" "$san: $(basename "$u") ($p passed, $f failed, exit $rc)"
+    [ "$f" = 0 ] || grep -E '^not ok' <<<"$out" | head -n 5 | sed 's/^/#   /'
+  done
+  for t in $SAN_TESTS; do
+    start=$(date +%s)
+    out=$(timeout 300 bash "tests/$t.sh" 2>&1); rc=$?
+    p=$(grep -cE '^ok [0-9]+' <<<"$out"); f=$(grep -cE '^not ok [0-9]+' <<<"$out")
+    ok "$([ "$rc" = 0 ] && [ "$f" = 0 ] && [ "$p" -gt 0 ]; echo $?)" \
+      "$san: $t ($p passed, $f failed, exit $rc, $(( $(date +%s) - start ))s)"
+    [ "$f" = 0 ] || grep -E -A3 '^not ok' <<<"$out" | head -n 20 | sed 's/^/#   /'
+  done
+  reports=$(find "$LOGS/$san" -type f | wc -l)
+  is "$reports" 0 "$san: no sanitizer reports from any program"
+  if [ "$reports" != 0 ]; then
+    for r in $(find "$LOGS/$san" -type f | head -n 3); do
+      diag "--- $(basename "$r")"; grep -E 'ERROR|WARNING|SUMMARY|runtime error|#[0-9] ' "$r" | head -n 15 | sed 's/^/#   /'
+    done
+    mkdir -p "$ROOT/build-$san/reports" && cp "$LOGS/$san"/* "$ROOT/build-$san/reports/"
+    diag "all reports copied to build-$san/reports/"
+  fi
+done
+done_testing
