@@ -10,8 +10,8 @@ in_private_netns "$@"
 command -v valgrind >/dev/null || skip_all "valgrind not installed"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-VG=(valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect
-    --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --track-origins=no)
+VG=(valgrind --tool=memcheck --leak-check=full "--show-leak-kinds=definite,indirect"
+    "--errors-for-leak-kinds=definite,indirect" --error-exitcode=99 --track-origins=no)
 
 vg_ok() { # vg_ok LOG DESC
   local e d i
