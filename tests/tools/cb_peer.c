@@ -48,7 +48,7 @@ static int hexval(int c)
 	if (c >= '0' && c <= '9') return c - '0';
 	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
 	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
+	return 0;                     /* not hex: a zero nibble */
 }
 
 static int client(int argc, char **argv)
