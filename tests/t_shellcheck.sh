@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck (default severity: style notes are not failures, warnings are)
+# Runs shellcheck -S warning (style notes are not failures, warnings are)
 # on every shell script the repository tracks: *.sh and .ci/run.
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
