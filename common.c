@@ -3,6 +3,7 @@
 #include "common.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -147,6 +148,8 @@ long long cb_parse_ll(const char *opt, const char *arg, long long lo, long long 
 
 	if (!arg || !*arg)
 		cb_usage_error("option %s: missing value", opt);
+	if (isspace((unsigned char)*arg))   /* strtoll would skip it silently */
+		cb_usage_error("option %s: '%s' is not a number", opt, arg);
 	errno = 0;
 	v = strtoll(arg, &end, 10);
 	if (end == arg || *end)
@@ -164,6 +167,8 @@ long long cb_parse_size(const char *opt, const char *arg, long long lo, long lon
 
 	if (!arg || !*arg)
 		cb_usage_error("option %s: missing value", opt);
+	if (isspace((unsigned char)*arg))   /* strtoll would skip it silently */
+		cb_usage_error("option %s: '%s' is not a number", opt, arg);
 	errno = 0;
 	v = strtoll(arg, &end, 10);
 	if (end != arg && (*end == 'K' || *end == 'k'))
@@ -184,6 +189,8 @@ double cb_parse_double(const char *opt, const char *arg, double lo, double hi)
 
 	if (!arg || !*arg)
 		cb_usage_error("option %s: missing value", opt);
+	if (isspace((unsigned char)*arg))   /* strtoll would skip it silently */
+		cb_usage_error("option %s: '%s' is not a number", opt, arg);
 	errno = 0;
 	v = strtod(arg, &end);
 	if (end == arg || *end || isnan(v))
@@ -594,7 +601,8 @@ int cb_listen(const char *addr, unsigned port, unsigned *bound_port)
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 
-		getsockname(fd, (struct sockaddr *)&ss, &sl);
+		if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+			cb_die("getsockname: %s", strerror(errno));
 		*bound_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 							     : ((struct sockaddr_in *)&ss)->sin_port);
 	}
@@ -675,6 +683,43 @@ int cb_read_all(int fd, void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int cb_read_all_within(int fd, void *buf, size_t len, double seconds)
+{
+	uint64_t deadline = cb_now_ns() + (uint64_t)(seconds * 1e9);
+	char *p = buf;
+	int rc = 0;
+
+	while (len) {
+		uint64_t now = cb_now_ns();
+		ssize_t n;
+
+		if (now >= deadline) {
+			errno = EAGAIN;
+			rc = -1;
+			break;
+		}
+		cb_set_timeout(fd, SO_RCVTIMEO, (double)(deadline - now) / 1e9 + 1e-6);
+		n = recv(fd, p, len, 0);
+		if (n == 0) {
+			errno = 0;         /* EOF */
+			rc = -1;
+			break;
+		}
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+				continue;  /* the deadline check decides */
+			rc = -1;
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	int saved = errno;
+	cb_set_timeout(fd, SO_RCVTIMEO, 0);
+	errno = saved;
+	return rc;
 }
 
 int cb_sendmsg_all(int fd, struct iovec **iov, int *iovcnt, int flags, uint32_t *calls)

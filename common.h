@@ -207,6 +207,12 @@ int cb_connect(const char *host, unsigned port, char *err, size_t errlen);
 int cb_write_all(int fd, const void *buf, size_t len);
 int cb_read_all(int fd, void *buf, size_t len);
 /*
+ * cb_read_all within `seconds` in all: a per-recv timeout alone would let a
+ * peer that drips one byte at a time hold the reader for ever. -1 with
+ * errno EAGAIN when the time is up (SO_RCVTIMEO is left cleared).
+ */
+int cb_read_all_within(int fd, void *buf, size_t len, double seconds);
+/*
  * sendmsg until the iovec is empty, advancing it; 0, or -1 with errno set
  * and the iovec describing what is left. *calls counts calls that sent data
  * (each zero-copy one takes a completion id). EINTR is retried; ENOBUFS of

@@ -84,8 +84,7 @@ static bool handshake(struct cb_conn *c)
 	struct cb_reply r = { .magic = CB_MAGIC, .version = CB_VERSION, .impl = (uint16_t)tech->impl };
 	enum cb_status st;
 
-	cb_set_timeout(c->fd, SO_RCVTIMEO, HELLO_TIMEOUT_S);
-	if (cb_read_all(c->fd, in, sizeof(in)) < 0) {
+	if (cb_read_all_within(c->fd, in, sizeof(in), HELLO_TIMEOUT_S) < 0) {
 		conn_log(c, "no hello: %s; closing", errno == 0 ? "connection closed" :
 			 errno == EAGAIN ? "timed out" : strerror(errno));
 		return false;
@@ -106,7 +105,6 @@ static bool handshake(struct cb_conn *c)
 		return false;
 	}
 	c->verify = c->hello.flags & CB_FLAG_VERIFY;
-	cb_set_timeout(c->fd, SO_RCVTIMEO, 0);
 	/* A peer that stops reading must not pin this thread forever. */
 	cb_set_timeout(c->fd, SO_SNDTIMEO, SEND_STALL_S);
 	return true;
@@ -443,12 +441,13 @@ static bool client_handshake(struct worker *w)
 	if (copts.mode == CB_RR)
 		set_nodelay(w->fd);
 	cb_hello_encode(&h, out);
-	cb_set_timeout(w->fd, SO_RCVTIMEO, HELLO_TIMEOUT_S);
+	cb_set_timeout(w->fd, SO_SNDTIMEO, HELLO_TIMEOUT_S);
 	if (cb_write_all(w->fd, out, sizeof(out)) < 0) {
 		wfail(w, "send hello: %s", strerror(errno));
 		return false;
 	}
-	if (cb_read_all(w->fd, in, sizeof(in)) < 0) {
+	cb_set_timeout(w->fd, SO_SNDTIMEO, 0);
+	if (cb_read_all_within(w->fd, in, sizeof(in), HELLO_TIMEOUT_S) < 0) {
 		wfail(w, "recv hello reply: %s", errno == 0 ? "server closed the connection" :
 		      errno == EAGAIN ? "timed out" : strerror(errno));
 		return false;

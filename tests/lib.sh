@@ -41,8 +41,7 @@ start_server() {
   SRV_OUT=$(mktemp) SRV_ERR=$(mktemp)
   "$BIN/${impl}_server" -p 0 "$@" >"$SRV_OUT" 2>"$SRV_ERR" &
   SRV_PID=$!
-  local i
-  for i in $(seq 1 200); do
+  for _ in $(seq 1 200); do
     grep -q '^listening' "$SRV_OUT" && break
     kill -0 "$SRV_PID" 2>/dev/null || break
     sleep 0.025

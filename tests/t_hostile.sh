@@ -38,6 +38,10 @@ for impl in "${IMPLS[@]}"; do
   # 10 bytes of a hello, then silence: the server must hang up at ~10 s.
   "$PEER" client 127.0.0.1 "$p" --trunc 10 --wait-close 20 >"$TMP/silent.$impl" 2>&1 &
   PEERS+=($!)
+  # A hello one byte a second: each recv is quick, the whole hello is not; the
+  # server's 10 s is for the whole hello, so it hangs up at ~10 s, not 24 s.
+  "$PEER" client 127.0.0.1 "$p" --drip 1 >"$TMP/drip.$impl" 2>&1 &
+  PEERS+=($!)
   # A good hello, then never read: fills the socket buffers, pins a thread.
   "$PEER" client 127.0.0.1 "$p" --size 65536 --reply --hold 12 >"$TMP/noread.$impl" 2>&1 &
   PEERS+=($!)
@@ -107,6 +111,9 @@ for impl in "${IMPLS[@]}"; do
   ok "$(awk -v s="$s" 'BEGIN { exit !(s != "none" && s >= 9 && s <= 13) }'; echo $?)" \
     "$impl: a truncated hello then silence is cut at ~10 s (after ${s} s)"
   like "$(cat "${SERR[$impl]}")" "no hello: timed out" "$impl: server logs the hello timeout"
+  s=$(sed -n 's/^closed_after_s=//p' "$TMP/drip.$impl")
+  ok "$(awk -v s="$s" 'BEGIN { exit !(s != "none" && s >= 9 && s <= 13) }'; echo $?)" \
+    "$impl: a hello dripped a byte a second is cut at ~10 s too (after ${s} s)"
   like "$(cat "$TMP/noread.$impl")" "status=0" "$impl: the never-reading peer was accepted (and pinned a thread meanwhile)"
   # The server still serves, after all of it.
   out=$(timeout 30 "$BIN/${impl}_client" -H 127.0.0.1 -p "${PORT[$impl]}" -s 4K -d 0.3 --verify 2>&1); rc=$?

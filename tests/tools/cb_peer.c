@@ -4,7 +4,7 @@
  *   cb_peer client HOST PORT [--raw HEX | --random N [--seed S]]
  *                  [--magic X] [--version V] [--mode M] [--size S] [--flags F]
  *                  [--trunc N] [--reply] [--hold SEC] [--slow BPS]
- *                  [--wait-close MAXSEC]
+ *                  [--wait-close MAXSEC] [--drip SEC]
  *     Sends a hello (valid by default; fields overridable), or raw/random
  *     bytes, or only the first N bytes of it (--trunc), then:
  *       --reply          reads the 16-byte reply: "reply magic=.. status=.. impl=.."
@@ -14,6 +14,9 @@
  *       --wait-close MAX waits (reading nothing) for the server to close the
  *                        connection: "closed_after_s=X", or "closed_after_s=none".
  *     Prints "held_read_bytes=N" after --hold.
+ *     --drip SEC sends the bytes one at a time, SEC seconds apart, and stops
+ *     when the server hangs up: "closed_after_s=X" from the first byte, or
+ *     "closed_after_s=none" when everything was sent.
  *
  *   cb_peer fakeserver [--flip SEQ] [--impl I] [--cut SEQ]
  *     Listens on 127.0.0.1, an ephemeral port ("listening port=P"), serves one
@@ -59,7 +62,7 @@ static int client(int argc, char **argv)
 	const char *raw = NULL;
 	long random_n = -1, trunc = -1, slow = 0;
 	unsigned seed = 1;
-	double hold = 0, wait_close = -1;
+	double hold = 0, wait_close = -1, drip = 0;
 	bool reply = false;
 	size_t len;
 	char err[256];
@@ -87,6 +90,7 @@ static int client(int argc, char **argv)
 		else if (!strcmp(o, "--hold")) hold = strtod(v, NULL);
 		else if (!strcmp(o, "--slow")) slow = strtol(v, NULL, 0);
 		else if (!strcmp(o, "--wait-close")) wait_close = strtod(v, NULL);
+		else if (!strcmp(o, "--drip")) drip = strtod(v, NULL);
 		else { fprintf(stderr, "cb_peer: unknown option %s\n", o); return 2; }
 	}
 	fd = cb_connect(argv[2], (unsigned)atoi(argv[3]), err, sizeof(err));
@@ -110,6 +114,22 @@ static int client(int argc, char **argv)
 	}
 	if (trunc >= 0 && (size_t)trunc < len)
 		len = (size_t)trunc;
+	if (drip > 0) {
+		double start = now_s();
+		struct timespec ts = { (time_t)drip, (long)((drip - (double)(time_t)drip) * 1e9) };
+
+		for (size_t k = 0; k < len; k++) {
+			char b;
+
+			if (send(fd, buf + k, 1, MSG_NOSIGNAL) != 1 || recv(fd, &b, 1, MSG_DONTWAIT) == 0) {
+				printf("closed_after_s=%.2f\n", now_s() - start);
+				return 0;
+			}
+			nanosleep(&ts, NULL);
+		}
+		printf("closed_after_s=none\n");
+		return 0;
+	}
 	if (len && cb_write_all(fd, buf, len) < 0) {
 		/* A server may reset a connection that sends junk: say so, not fail. */
 		printf("send_error=%s\n", strerror(errno));
