@@ -598,7 +598,7 @@ int cb_listen(const char *addr, unsigned port, unsigned *bound_port)
 	if (fd < 0)
 		cb_die("bind %s port %u: %s", addr, port, strerror(saved));
 	if (bound_port) {
-		struct sockaddr_storage ss;
+		struct sockaddr_storage ss = { 0 };
 		socklen_t sl = sizeof(ss);
 
 		if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
