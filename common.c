@@ -598,13 +598,12 @@ int cb_listen(const char *addr, unsigned port, unsigned *bound_port)
 	if (fd < 0)
 		cb_die("bind %s port %u: %s", addr, port, strerror(saved));
 	if (bound_port) {
-		struct sockaddr_storage ss = { 0 };
-		socklen_t sl = sizeof(ss);
+		union { struct sockaddr sa; struct sockaddr_in in; struct sockaddr_in6 in6; } a = { 0 };
+		socklen_t sl = sizeof(a);
 
-		if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		if (getsockname(fd, &a.sa, &sl) < 0)
 			cb_die("getsockname: %s", strerror(errno));
-		*bound_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-							     : ((struct sockaddr_in *)&ss)->sin_port);
+		*bound_port = ntohs(a.sa.sa_family == AF_INET6 ? a.in6.sin6_port : a.in.sin_port);
 	}
 	return fd;
 }
