@@ -112,9 +112,11 @@ static bool handshake(struct cb_conn *c)
 
 /*
  * Stream mode ends when the client shuts down its side: a zero-byte read.
- * Checked every so many messages with a non-blocking peek, about once per
- * 256 KiB sent, so it costs well under 1% even for small messages.
+ * Checked with a non-blocking peek about once per MiB sent (every 1024
+ * messages of 1 KiB, every 16 of 64 KiB): one extra syscall per 1024 sends
+ * at worst, while the end is still seen within a millisecond at 10 Gbit/s.
  */
+#define EOF_CHECK_BYTES (1u << 20)
 static bool client_left(struct cb_conn *c)
 {
 	char b;
@@ -136,7 +138,7 @@ static bool client_left(struct cb_conn *c)
 static void serve_stream(struct cb_conn *c, void *state)
 {
 	uint32_t size = c->hello.msg_size;
-	uint64_t every = size >= (256u << 10) ? 1 : (256u << 10) / size, countdown = 1;
+	uint64_t every = size >= EOF_CHECK_BYTES ? 1 : EOF_CHECK_BYTES / size, countdown = 1;
 
 	for (uint64_t seq = 0;; seq++) {
 		if (--countdown == 0) {
