@@ -278,11 +278,12 @@ void cb_client_parse(int argc, char **argv, const char *impl, struct cb_client_o
 		{ "mode", required_argument, 0, 'm' },
 		{ "interval", required_argument, 0, 'i' },
 		{ "verify", no_argument, 0, 'V' },
+		{ "rcvlowat", required_argument, 0, 'L' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *port = NULL, *size = NULL, *threads = NULL, *duration = NULL;
-	const char *mode = NULL, *interval = NULL;
+	const char *mode = NULL, *interval = NULL, *rcvlowat = NULL;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -291,6 +292,7 @@ void cb_client_parse(int argc, char **argv, const char *impl, struct cb_client_o
 	o->threads = CB_DEFAULT_THREADS;
 	o->duration = CB_DEFAULT_DURATION;
 	o->mode = CB_STREAM;
+	o->rcvlowat = CB_DEFAULT_RCVLOWAT;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":H:p:s:t:d:m:i:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -302,6 +304,7 @@ void cb_client_parse(int argc, char **argv, const char *impl, struct cb_client_o
 		case 'm': mode = optarg; break;
 		case 'i': interval = optarg; break;
 		case 'V': o->verify = true; break;
+		case 'L': rcvlowat = optarg; break;
 		case 'h':
 			printf("usage: %s -H HOST [-p PORT] [-s SIZE] [-t THREADS] [-d SECONDS] [-m stream|rr] [-i SECONDS] [--verify]\n"
 			       "%s client: opens THREADS connections to a %s server and receives, one thread per connection.\n"
@@ -314,11 +317,14 @@ void cb_client_parse(int argc, char **argv, const char *impl, struct cb_client_o
 			       "                        one message per 16-byte request, round trip timed (default stream)\n"
 			       "  -i, --interval SEC    print a live line every SEC seconds (default 0: off)\n"
 			       "      --verify          check every byte of every message (slower; a correctness mode)\n"
+			       "      --rcvlowat BYTES  stream: let TCP wake the receiver only once BYTES are queued\n"
+			       "                        (SO_RCVLOWAT), so the sender does not pay a wake-up per\n"
+			       "                        segment; K/M suffixes, 0 = off (default %u)\n"
 			       "  -h, --help            this help\n"
 			       "Last stdout line: the 'result ...' line; fields are defined in README.md.\n"
 			       "Exit: 0 ok, 1 runtime error (partial result still printed), 2 usage error.\n",
 			       argv[0], impl, impl, CB_DEFAULT_PORT, CB_MIN_SIZE, CB_MAX_SIZE, CB_DEFAULT_SIZE,
-			       CB_MAX_THREADS, CB_DEFAULT_THREADS, CB_DEFAULT_DURATION);
+			       CB_MAX_THREADS, CB_DEFAULT_THREADS, CB_DEFAULT_DURATION, CB_DEFAULT_RCVLOWAT);
 			exit(0);
 		default:
 			bad_option(c, argv);
@@ -343,6 +349,8 @@ void cb_client_parse(int argc, char **argv, const char *impl, struct cb_client_o
 		if (o->interval > 0 && o->interval < 0.01)
 			cb_usage_error("option -i/--interval: %s is out of range (0 for off, or 0.01..3600)", interval);
 	}
+	if (rcvlowat)
+		o->rcvlowat = (unsigned)cb_parse_size("--rcvlowat", rcvlowat, 0, 16u << 20);
 	if (mode) {
 		if (!strcmp(mode, "stream"))
 			o->mode = CB_STREAM;

@@ -27,6 +27,7 @@
 #define CB_HDR_LEN           16          /* u64 seq, u64 send time (ns) */
 #define CB_RR_REQ_LEN        16          /* u64 seq, u64 reserved */
 #define CB_RX_CHUNK          (256u << 10) /* receiver reads this much at once */
+#define CB_DEFAULT_RCVLOWAT  (32u << 10)  /* stream: wake the receiver per 32 KiB */
 
 /* ---- the wire protocol (all integers big-endian) --------------------- */
 #define CB_MAGIC             0x43504231u /* "CPB1" */
@@ -92,6 +93,7 @@ struct cb_client_opts {
 	double duration;
 	enum cb_mode mode;
 	double interval;            /* 0: no live lines */
+	unsigned rcvlowat;          /* SO_RCVLOWAT in stream mode; 0: the kernel's 1 byte */
 	bool verify;
 };
 

@@ -98,7 +98,7 @@ static void test_options(void)
 	cb_client_parse(3, a1, "A2", &copts);
 	ok(copts.port == CB_DEFAULT_PORT && copts.size == CB_DEFAULT_SIZE && copts.threads == 1 &&
 	   copts.duration == CB_DEFAULT_DURATION && copts.mode == CB_STREAM && !copts.verify &&
-	   copts.interval == 0, "client defaults");
+	   copts.interval == 0 && copts.rcvlowat == CB_DEFAULT_RCVLOWAT, "client defaults");
 
 	char *a2[] = { "A2_client", "--host", "x", "-p", "9", "-s", "64K", "-t", "8", "-d", "0.5",
 		       "-m", "rr", "-i", "1", "--verify", NULL };
@@ -107,6 +107,15 @@ static void test_options(void)
 	ok(!strcmp(copts.host, "x") && copts.port == 9 && copts.size == 65536 && copts.threads == 8 &&
 	   copts.duration == 0.5 && copts.mode == CB_RR && copts.interval == 1 && copts.verify,
 	   "client options all set, 64K suffix");
+
+	char *lw[] = { "A2_client", "-H", "x", "--rcvlowat", "0", NULL };
+	optind = 0;
+	cb_client_parse(5, lw, "A2", &copts);
+	ok(copts.rcvlowat == 0, "--rcvlowat 0 turns the low-water mark off");
+	char *lw2[] = { "A2_client", "-H", "x", "--rcvlowat=128K", NULL };
+	optind = 0;
+	cb_client_parse(4, lw2, "A2", &copts);
+	ok(copts.rcvlowat == 131072, "--rcvlowat=128K");
 
 	char *a3[] = { "A2_server", "-p", "0", "-n", "4", "-b", "127.0.0.1", "-q", NULL };
 	optind = 0;
@@ -134,6 +143,9 @@ static void test_options(void)
 		{ { "c", "-H", "h", "-p", "0", NULL }, "-p/--port" },
 		{ { "c", "-H", "h", "-p", "65536", NULL }, "-p/--port" },
 		{ { "c", "-H", "h", "-m", "bulk", NULL }, "-m/--mode" },
+		{ { "c", "-H", "h", "--rcvlowat", "-1", NULL }, "--rcvlowat" },
+		{ { "c", "-H", "h", "--rcvlowat", "17M", NULL }, "--rcvlowat" },
+		{ { "c", "-H", "h", "--rcvlowat", "lots", NULL }, "--rcvlowat" },
 		{ { "c", "-H", "h", "-i", "0.001", NULL }, "-i/--interval" },
 		{ { "c", "-H", "h", "--bogus", NULL }, "--bogus" },
 		{ { "c", "-H", "h", "-z", NULL }, "-z" },
