@@ -251,6 +251,40 @@ def fmt_num(v, digits=3):
 # ----------------------------------------------------------------------------------------------
 # summary.md
 
+def cv_pct(vals):
+    """Coefficient of variation (sample stdev / mean, %) of 2+ positive values, else None."""
+    if len(vals) < 2 or statistics.mean(vals) <= 0:
+        return None
+    return 100 * statistics.stdev(vals) / statistics.mean(vals)
+
+
+def repeatability(rows, metric="throughput_gbps", mode="stream"):
+    """{impl: [CV % of metric over reps, one per size x threads configuration]}."""
+    out = {}
+    for impl in distinct(rows, "impl", mode=mode):
+        for size in distinct(rows, "msg_size", mode=mode, impl=impl):
+            for t in distinct(rows, "threads", mode=mode, impl=impl, msg_size=size):
+                cv = cv_pct(values(rows, metric, mode=mode, impl=impl, msg_size=size, threads=t))
+                if cv is not None:
+                    out.setdefault(impl, []).append(cv)
+    return out
+
+
+def repeatability_markdown(rows):
+    cvs = repeatability(rows)
+    lines = ["## Repeatability (stream throughput across repetitions)", ""]
+    if not cvs:
+        return lines + ["- One repetition per configuration: no spread to report.", ""]
+    lines.append("Coefficient of variation (stdev / mean over the repetitions of one configuration):")
+    lines.append("")
+    lines.append("| technique | configurations | median CV | worst CV |")
+    lines.append("|---|---|---|---|")
+    for impl in sorted(cvs):
+        v = cvs[impl]
+        lines.append(f"| {impl} | {len(v)} | {statistics.median(v):.1f}% | {max(v):.1f}% |")
+    return lines + [""]
+
+
 def summary_markdown(rows, info):
     impls = distinct(rows, "impl")
     lines = ["# copybench results", "", machine_label(info), ""]
@@ -343,6 +377,7 @@ def summary_markdown(rows, info):
                 lines.append(f"| {impl} | {fmt_size(size)} | " + " | ".join(cells) + " |")
         lines.append("")
 
+    lines += repeatability_markdown(rows)
     lines += ["## Steal (hypervisor)", ""]
     st = values(rows, "steal_pct")
     if st:

@@ -75,6 +75,7 @@ like "$sum" 'hardware counters: yes' "summary: counter availability"
 like "$sum" 'Columns with data: cycles, instructions, l1d_misses, llc_misses' "summary: which counters had data"
 like "$sum" 'steal_pct per run: median 0\.20%, max 0\.30%' "summary: steal"
 like "$sum" 'min-max' "summary says what the spread is"
+like "$sum" '\| A1 \| 8 \| 5\.0% \| 5\.0% \|' "summary: repeatability, CV of reps per configuration (synthetic spread is +-5%)"
 if printf '%s' "$out" | grep -q 'counters absent'; then ok 1 "with counters: no fallback note"; else ok 0 "with counters: no fallback note"; fi
 
 out=$("$PY" plots.py "$tmp/nohw.csv" --out-dir "$tmp/nohw_plots" 2>&1); rc=$?
