@@ -45,5 +45,5 @@ plots:
 	bash run_experiments.sh --plots-only
 
 clean:
-	rm -f $(PROGS) *.o tests/bin/*
+	rm -f $(PROGS) *.o bench/memcpy_ceiling
 	rm -rf tests/bin build-*
