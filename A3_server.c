@@ -172,6 +172,7 @@ static int a3_send(struct cb_conn *c, void *state, uint64_t seq)
 	struct iovec iov[CB_NFIELDS], *v = iov;
 	int cnt = CB_NFIELDS;
 	uint64_t stall = 0;
+	unsigned nobufs = 0;
 
 	/* The rule of MSG_ZEROCOPY: never touch a buffer the kernel still holds. */
 	while ((sl->used && !cb_zc_is_done(&s->zc, sl->last_id)) ||
@@ -196,6 +197,8 @@ static int a3_send(struct cb_conn *c, void *state, uint64_t seq)
 		c->zc_sends += calls;
 		if (rc == 0)
 			break;
+		if (calls)
+			nobufs = 0;          /* progress: the pressure is not unbroken */
 		if (errno != ENOBUFS) {
 			c->err_call = "sendmsg(MSG_ZEROCOPY)";
 			return -1;
@@ -203,10 +206,22 @@ static int a3_send(struct cb_conn *c, void *state, uint64_t seq)
 		/*
 		 * ENOBUFS: the notifications we have not read yet fill the
 		 * socket's option memory (net.core.optmem_max). Reading them
-		 * frees it; with none in flight, it is memory pressure: wait.
+		 * frees it, so retry as soon as some come back. With none in
+		 * flight, or none arriving, it is memory pressure: wait, and
+		 * give up after a second of it without progress.
 		 */
 		c->zc_enobufs++;
-		if (cb_zc_inflight(&s->zc) ? wait_completions(c, s, 10) < 0 : cb_wait_nobufs() < 0) {
+		if (cb_zc_inflight(&s->zc)) {
+			int got = wait_completions(c, s, 10);
+
+			if (got < 0)
+				return -1;
+			if (got > 0) {
+				nobufs = 0;
+				continue;
+			}
+		}
+		if (cb_wait_nobufs(&nobufs) < 0) {
 			c->err_call = "sendmsg(MSG_ZEROCOPY)";
 			return -1;
 		}

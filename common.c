@@ -318,8 +318,8 @@ void cb_client_parse(int argc, char **argv, const char *impl, struct cb_client_o
 			       "  -i, --interval SEC    print a live line every SEC seconds (default 0: off)\n"
 			       "      --verify          check every byte of every message (slower; a correctness mode)\n"
 			       "      --rcvlowat BYTES  stream: let TCP wake the receiver only once BYTES are queued\n"
-			       "                        (SO_RCVLOWAT), so the sender does not pay a wake-up per\n"
-			       "                        segment; K/M suffixes, 0 = off (default %u)\n"
+			       "                        (SO_RCVLOWAT): fewer wake-ups for the sender to pay, but it\n"
+			       "                        can stall small-segment paths; K/M suffixes (default %u: off)\n"
 			       "  -h, --help            this help\n"
 			       "Last stdout line: the 'result ...' line; fields are defined in README.md.\n"
 			       "Exit: 0 ok, 1 runtime error (partial result still printed), 2 usage error.\n",
@@ -653,6 +653,7 @@ int cb_connect(const char *host, unsigned port, char *err, size_t errlen)
 int cb_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
+	unsigned nobufs = 0;
 
 	while (len) {
 		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
@@ -660,10 +661,11 @@ int cb_write_all(int fd, const void *buf, size_t len)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == ENOBUFS && cb_wait_nobufs() == 0)
+			if (errno == ENOBUFS && cb_wait_nobufs(&nobufs) == 0)
 				continue;
 			return -1;
 		}
+		nobufs = 0;
 		p += n;
 		len -= (size_t)n;
 	}
@@ -731,6 +733,8 @@ int cb_read_all_within(int fd, void *buf, size_t len, double seconds)
 
 int cb_sendmsg_all(int fd, struct iovec **iov, int *iovcnt, int flags, uint32_t *calls)
 {
+	unsigned nobufs = 0;
+
 	while (*iovcnt > 0) {
 		struct msghdr mh = { .msg_iov = *iov, .msg_iovlen = (size_t)*iovcnt };
 		ssize_t n = sendmsg(fd, &mh, flags | MSG_NOSIGNAL);
@@ -744,10 +748,11 @@ int cb_sendmsg_all(int fd, struct iovec **iov, int *iovcnt, int flags, uint32_t 
 			 * notification memory (optmem) is full: only the caller
 			 * can drain that, so it gets the error.
 			 */
-			if (errno == ENOBUFS && !(flags & MSG_ZEROCOPY) && cb_wait_nobufs() == 0)
+			if (errno == ENOBUFS && !(flags & MSG_ZEROCOPY) && cb_wait_nobufs(&nobufs) == 0)
 				continue;
 			return -1;
 		}
+		nobufs = 0;
 		if (calls)
 			(*calls)++;
 		cb_iov_advance(iov, iovcnt, (size_t)n);
@@ -755,14 +760,12 @@ int cb_sendmsg_all(int fd, struct iovec **iov, int *iovcnt, int flags, uint32_t 
 	return 0;
 }
 
-int cb_wait_nobufs(void)
+int cb_wait_nobufs(unsigned *streak)
 {
 	/* Memory pressure passes in milliseconds; give up after a second of it. */
-	static __thread unsigned streak;
 	struct timespec ts = { 0, 1000000 };
 
-	if (++streak > 1000) {
-		streak = 0;
+	if (++*streak > 1000) {
 		errno = ENOBUFS;
 		return -1;
 	}

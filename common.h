@@ -27,7 +27,7 @@
 #define CB_HDR_LEN           16          /* u64 seq, u64 send time (ns) */
 #define CB_RR_REQ_LEN        16          /* u64 seq, u64 reserved */
 #define CB_RX_CHUNK          (256u << 10) /* receiver reads this much at once */
-#define CB_DEFAULT_RCVLOWAT  (32u << 10)  /* stream: wake the receiver per 32 KiB */
+#define CB_DEFAULT_RCVLOWAT  0            /* stream SO_RCVLOWAT: the kernel's, as iperf3 */
 
 /* ---- the wire protocol (all integers big-endian) --------------------- */
 #define CB_MAGIC             0x43504231u /* "CPB1" */
@@ -221,8 +221,12 @@ int cb_read_all_within(int fd, void *buf, size_t len, double seconds);
  * a plain send waits and retries, of a zero-copy send goes to the caller.
  */
 int cb_sendmsg_all(int fd, struct iovec **iov, int *iovcnt, int flags, uint32_t *calls);
-/* Sleep a millisecond after ENOBUFS; -1 (errno ENOBUFS) after a second of them. */
-int cb_wait_nobufs(void);
+/*
+ * Sleep a millisecond after ENOBUFS; -1 (errno ENOBUFS) once *streak says a
+ * second of them came back to back. The caller zeroes *streak whenever a
+ * send makes progress, so only an unbroken run of failures gives up.
+ */
+int cb_wait_nobufs(unsigned *streak);
 void cb_set_timeout(int fd, int which, double seconds);  /* SO_RCVTIMEO/SO_SNDTIMEO */
 const char *cb_peer_str(int fd, char *buf, size_t len);
 

@@ -473,12 +473,14 @@ static bool client_handshake(struct worker *w)
 	cb_set_timeout(w->fd, SO_RCVTIMEO, 0.2);
 	/*
 	 * This receiver is fast enough to be asleep most of the time, so with
-	 * the default low-water mark of one byte every segment the sender
-	 * queues wakes it, and on a VM that cross-CPU wake-up costs the sender
-	 * more than the send itself (measured: A2 at 4 KiB went from 12.5 to
-	 * 22 Gbit/s on loopback with 32 KiB). The low-water mark is not a
-	 * deadline: the SO_RCVTIMEO above, EOF and errors still end a recv
-	 * with whatever has arrived.
+	 * the kernel's low-water mark of one byte nearly every segment the
+	 * sender queues wakes it, and on a VM that cross-CPU wake-up costs the
+	 * sender more than the send itself: --rcvlowat 32K took A2 at 4 KiB
+	 * from 12.5 to 22 Gbit/s on loopback. It is off by default because on
+	 * a 1500-byte-MTU path small segments carry so much buffer overhead
+	 * that the window fills before the mark is reached: 1 KiB messages
+	 * over veth fell from 5.5 to 1.6 Gbit/s with it. The mark is not a
+	 * deadline: SO_RCVTIMEO, EOF and errors still end a recv early.
 	 */
 	if (copts.mode == CB_STREAM && copts.rcvlowat) {
 		int lw = (int)copts.rcvlowat;
@@ -534,8 +536,9 @@ static void drain(struct worker *w, unsigned char *buf)
 
 static void run_stream(struct worker *w, unsigned char *buf)
 {
-	uint64_t pub_every = copts.interval > 0 ? (uint64_t)(copts.interval * 1e9 / 16) : UINT64_MAX;
-	uint64_t next_pub = t0 + (pub_every == UINT64_MAX ? 0 : pub_every);
+	/* Without -i nothing reads the published counters: never publish. */
+	uint64_t pub_every = copts.interval > 0 ? (uint64_t)(copts.interval * 1e9 / 16) : 0;
+	uint64_t next_pub = pub_every ? t0 + pub_every : UINT64_MAX;
 
 	for (;;) {
 		ssize_t n = recv(w->fd, buf, CB_RX_CHUNK, 0);
@@ -605,7 +608,8 @@ static void run_rr(struct worker *w, unsigned char *buf)
 		cb_hist_add(&w->hist, cb_now_ns() - start);
 		w->win_bytes = w->rx.bytes;
 		w->win_msgs = w->rx.messages;
-		publish(w);
+		if (copts.interval > 0)
+			publish(w);
 	}
 	drain(w, buf);
 }

@@ -381,6 +381,7 @@ write_machine_file() {
   {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "command: $CMDLINE"
+    echo "git_commit: $(git -C "$CB_DIR" describe --always --dirty 2>/dev/null || echo unknown)"
     echo "host: $(uname -n)"
     echo "kernel: $(uname -sr)"
     echo "cpu_model: $(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo 2>/dev/null || uname -m)"

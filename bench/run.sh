@@ -30,7 +30,8 @@ usage: bench/run.sh [options]
   --rr-sizes LIST   rr reply sizes (default 64,4K)
   --rounds N        rounds per size, N >= 1 (default 3)
   --duration S      seconds per run, integer >= 1 (default 3)
-  --impls LIST      which of A1,A2,A3 (default A1,A2,A3)
+  --impls LIST      which of A1,A2,A3 (default A1,A2,A3,A2@32K); IMPL@BYTES runs IMPL with
+                    the client's --rcvlowat BYTES (stream only; plain IMPL: the client default)
   --no-rr           skip the request/response part
   --quick           smoke-test settings: 1 round, 1 s, sizes 1K,64K, rr size 64
                     (options given explicitly still win)
@@ -77,7 +78,7 @@ done
 if [ "$quick" = 1 ]; then
   : "${sizes=1K,64K}" "${rr_sizes=64}" "${rounds=1}" "${duration=1}"
 fi
-: "${sizes=1K,4K,16K,64K}" "${rr_sizes=64,4K}" "${rounds=3}" "${duration=3}" "${impls=A1,A2,A3}"
+: "${sizes=1K,4K,16K,64K}" "${rr_sizes=64,4K}" "${rounds=3}" "${duration=3}" "${impls=A1,A2,A3,A2@32K}"
 
 [[ $rounds =~ ^[1-9][0-9]{0,2}$ ]] || die_usage "--rounds wants an integer in [1, 999], got '$rounds'"
 [[ $duration =~ ^[1-9][0-9]{0,3}$ ]] || die_usage "--duration wants whole seconds >= 1 (iperf3 -t is whole seconds), got '$duration'"
@@ -103,8 +104,12 @@ for s in "${SIZES[@]}" "${RR_SIZES[@]}"; do
   fi
 done
 for i in "${IMPLS[@]}"; do
-  case $i in A1|A2|A3) ;; *) die_usage "bad impl '$i' (A1, A2 or A3)" ;; esac
+  case $i in A1|A2|A3) ;; A[123]@[0-9]*) [ -n "$(to_bytes "${i#*@}")" ] || die_usage "bad low-water mark in '$i'" ;;
+    *) die_usage "bad impl '$i' (A1, A2, A3, or e.g. A2@32K)" ;; esac
 done
+# The rr runs ignore the receiver's low-water mark: only plain techniques run them.
+RR_IMPLS=()
+for i in "${IMPLS[@]}"; do [[ $i == *@* ]] || RR_IMPLS+=("$i"); done
 PIN_S=() PIN_C=()
 if [ -n "$pin" ]; then
   [[ $pin =~ ^([0-9][0-9,-]*):([0-9][0-9,-]*)$ ]] || die_usage "--pin wants SERVER_CPUS:CLIENT_CPUS (e.g. 0:1), got '$pin'"
@@ -212,7 +217,9 @@ run_ours() {
   local srv_out srv_err
   srv_out=$(mktemp "$TMP/srv.XXXXXX") srv_err=$(mktemp "$TMP/srv-err.XXXXXX")
   local spid port cline sline st0 st1 i
-  "${PIN_S[@]}" "$BIN/${impl}_server" -p 0 -n 1 -q >"$srv_out" 2>"$srv_err" &
+  local prog=${impl%%@*} extra=()
+  [[ $impl == *@* ]] && extra=(--rcvlowat "$(to_bytes "${impl#*@}")")
+  "${PIN_S[@]}" "$BIN/${prog}_server" -p 0 -n 1 -q >"$srv_out" 2>"$srv_err" &
   spid=$!
   PIDS+=("$spid")
   port=""
@@ -226,8 +233,8 @@ run_ours() {
     fail "$impl $mode $size: server did not start: $(head -c 300 "$srv_err")"; return 0
   fi
   st0=$(stat_now)
-  cline=$(timeout $((duration + 30)) "${PIN_C[@]}" "$BIN/${impl}_client" -H 127.0.0.1 -p "$port" -s "$size" -t 1 \
-            -d "$duration" -m "$mode" 2>"$TMP/cli.err" | grep '^result ' | tail -n 1) || true
+  cline=$(timeout $((duration + 30)) "${PIN_C[@]}" "$BIN/${prog}_client" -H 127.0.0.1 -p "$port" -s "$size" -t 1 \
+            -d "$duration" -m "$mode" "${extra[@]}" 2>"$TMP/cli.err" | grep '^result ' | tail -n 1) || true
   st1=$(stat_now)
   wait_gone "$spid" 10 || fail "$impl $mode $size: server did not exit after its one client"
   sline=$(grep '^result ' "$srv_out" | tail -n 1 || true)
@@ -325,7 +332,7 @@ if [ "$no_rr" = 0 ]; then
   for s in "${RR_SIZES[@]}"; do
     b=$(to_bytes "$s")
     for r in $(seq 1 "$rounds"); do
-      for i in "${IMPLS[@]}"; do run_ours "$i" "$b" rr "$r"; done
+      for i in "${RR_IMPLS[@]}"; do run_ours "$i" "$b" rr "$r"; done
       run_sockperf "$b" "$r"
     done
   done
@@ -433,7 +440,7 @@ hsize() { local n=$1; if [ $((n % 1048576)) = 0 ]; then echo "$((n >> 20))M"; el
     echo "|---|---|---|---|---|---|---|"
     for s in "${RR_SIZES[@]}"; do
       b=$(to_bytes "$s")
-      for i in "${IMPLS[@]}" ref; do
+      for i in "${RR_IMPLS[@]}" ref; do
         r50=() r99=()
         for r in $(seq 1 "$rounds"); do
           if [ -n "${P50[$i|$b|$r]:-}" ] && [ -n "${P50[ref|$b|$r]:-}" ]; then

@@ -51,14 +51,14 @@ n=$(printf '%s\n' "$CLI" | grep -c 'Gbps')
 check "-i 0.25 over 1 s prints live lines ($n)" [ "$n" -ge 3 ]
 like "$(printf '%s\n' "$CLI" | tail -n 1)" '^result ' "the result line stays last after live lines"
 
-# The receiver's low-water mark: on by default in stream mode, off with 0,
-# never in rr (a reply must be seen at once); the data is the same either way.
+# The receiver's low-water mark: off by default, set with --rcvlowat in stream
+# mode, never in rr (a reply must be seen at once); the data is the same.
 run_pair A2 1 -d 0.3 -s 4096 --verify
 last=$(printf '%s\n' "$CLI" | tail -n 1)
-is "$(field rcvlowat "$last")" 32768 "stream: rcvlowat=32768 by default, in the result line"
-run_pair A2 1 -d 0.3 -s 4096 --verify --rcvlowat 0
+is "$(field rcvlowat "$last")" 0 "stream: rcvlowat=0 (the kernel's) by default, in the result line"
+run_pair A2 1 -d 0.3 -s 4096 --verify --rcvlowat 32K
 last=$(printf '%s\n' "$CLI" | tail -n 1)
-is "$(field rcvlowat "$last") $(field verify_errors "$last") $CLI_RC" "0 0 0" "--rcvlowat 0: off, verified, exit 0"
+is "$(field rcvlowat "$last") $(field verify_errors "$last") $CLI_RC" "32768 0 0" "--rcvlowat 32K: set, verified, exit 0"
 run_pair A2 1 -d 0.3 -s 64 -m rr --rcvlowat 1M
 last=$(printf '%s\n' "$CLI" | tail -n 1)
 is "$(field rcvlowat "$last") $CLI_RC" "0 0" "rr ignores the low-water mark (64-byte replies still flow)"
