@@ -59,3 +59,15 @@ in_private_netns() {
   fi
   ip link set lo up
 }
+
+# scratch_dir: sets TMP to a new directory; at exit, kills this test's
+# background jobs (servers, peers) and removes TMP.
+scratch_dir() {
+  TMP=$(mktemp -d)
+  trap '_scratch_cleanup' EXIT
+}
+_scratch_cleanup() {
+  local p
+  for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
+  rm -rf "$TMP"
+}

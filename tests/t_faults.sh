@@ -20,13 +20,7 @@ if [ "$QUICK" = 1 ]; then ROUNDS=1; else ROUNDS=10; fi
 PER_ROUND=10                      # clients killed together in one round
 KILLS=$((ROUNDS * PER_ROUND))
 RSS_SLACK_KB=$((16 * 1024))       # allowed RSS growth over the kills
-TMP=$(mktemp -d)
-cleanup() {
-  local p
-  for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+scratch_dir   # TMP, removed with every background job at exit
 
 # wait_until SECONDS COMMAND...: poll every 50 ms until COMMAND succeeds.
 wait_until() {

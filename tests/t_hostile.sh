@@ -16,13 +16,7 @@ PEER=$ROOT/tests/bin/cb_peer
 if [ ! -x "$PEER" ] || [ "$PEER" -ot "$ROOT/tests/tools/cb_peer.c" ]; then
   make -s -C "$ROOT" tests/bin/cb_peer >/dev/null || { ok 1 "builds tests/bin/cb_peer"; done_testing; exit 1; }
 fi
-TMP=$(mktemp -d)
-cleanup() {
-  local p
-  for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+scratch_dir   # TMP, removed with every background job at exit
 IMPLS=(A1 A2 A3)
 declare -A PORT PID SERR SOUT GOOD
 PEERS=()
