@@ -27,7 +27,7 @@
 #define CB_HDR_LEN           16          /* u64 seq, u64 send time (ns) */
 #define CB_RR_REQ_LEN        16          /* u64 seq, u64 reserved */
 #define CB_RX_CHUNK          (256u << 10) /* receiver reads this much at once */
-#define CB_DEFAULT_RCVLOWAT  0            /* stream SO_RCVLOWAT: the kernel's, as iperf3 */
+#define CB_DEFAULT_RCVLOWAT  0u           /* stream SO_RCVLOWAT: the kernel's, as iperf3 */
 
 /* ---- the wire protocol (all integers big-endian) --------------------- */
 #define CB_MAGIC             0x43504231u /* "CPB1" */
