@@ -3,6 +3,7 @@
 # --verify; the server's bytes equal the client's, nothing fails verification,
 # and A3's completions equal its zero-copy sends with none missing.
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 source "$(dirname "$0")/lib.sh"
 in_private_netns "$@"
 D=${CB_QUICK:+0.3}; D=${D:-1}
