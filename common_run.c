@@ -390,7 +390,6 @@ int cb_server_main(int argc, char **argv, const struct cb_technique *t)
 
 struct worker {
 	pthread_t th;
-	unsigned idx;
 	int fd;
 	struct cb_rx rx;
 	uint64_t win_bytes, win_msgs;   /* inside the measured window */
@@ -687,7 +686,6 @@ int cb_client_main(int argc, char **argv, const char *impl, unsigned impl_num)
 		pthread_attr_t attr;
 		int err;
 
-		ws[i].idx = i;
 		ws[i].fd = -1;
 		cb_rx_init(&ws[i].rx, copts.size, copts.verify);
 		pthread_attr_init(&attr);
