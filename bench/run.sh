@@ -143,29 +143,11 @@ if [ -z "${CB_BENCH_NETNS:-}" ]; then
 fi
 ip link set lo up
 
-TMP=$(mktemp -d /tmp/cb-bench.XXXXXX)
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do
-    kill "$p" 2>/dev/null || true
-  done
-  for p in "${PIDS[@]}"; do
-    wait "$p" 2>/dev/null || true
-  done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+bench_scratch cb-bench
 
 # ---- helpers ----------------------------------------------------------------
-field() { # field KEY LINE
-  local kv
-  for kv in $2; do
-    [ "${kv%%=*}" = "$1" ] && { echo "${kv#*=}"; return 0; }
-  done
-  echo ""
-}
 med() { # median of the arguments (numbers); "nan" for none
   printf '%s\n' "$@" | awk 'NF && $1 != "nan" {print}' | sort -g |
     awk '{a[NR]=$1} END {if (NR==0) {print "nan"; exit}
@@ -174,15 +156,6 @@ med() { # median of the arguments (numbers); "nan" for none
 minmax() { printf '%s\n' "$@" | awk 'NF && $1 != "nan"' | sort -g | awk 'NR==1{lo=$1} {hi=$1} END {if (NR) printf "%.2f–%.2f", lo, hi; else print "n/a"}'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN {if (a=="nan"||b=="nan"||b+0==0) print "nan"; else printf "%.4f", a/b}'; }
 fmt() { awk -v v="$1" -v f="${2:-%.2f}" 'BEGIN {if (v=="nan"||v=="") print "n/a"; else printf f, v}'; }
-pct() { awk -v a="$1" -v b="$2" 'BEGIN {if (b+0==0) print "nan"; else printf "%.1f", 100*a/b}'; }
-
-# /proc/stat cpu line -> "steal total" (jiffies; guest time is inside user)
-stat_now() { awk '/^cpu / {t=0; for (i=2; i<=9; i++) t+=$i; print $9, t; exit}' /proc/stat; }
-steal_pct() { # steal_pct "S0 T0" "S1 T1"
-  local s0 t0 s1 t1
-  read -r s0 t0 <<<"$1"; read -r s1 t1 <<<"$2"
-  pct $((s1 - s0)) $((t1 - t0))
-}
 
 wait_listen() { # wait_listen PORT PID: until something listens on PORT
   local i
@@ -216,19 +189,11 @@ run_ours() {
   # fresh files per run: a reused one could still hold the last server's port
   local srv_out srv_err
   srv_out=$(mktemp "$TMP/srv.XXXXXX") srv_err=$(mktemp "$TMP/srv-err.XXXXXX")
-  local spid port cline sline st0 st1 i
+  local spid port cline sline st0 st1
   local prog=${impl%%@*} extra=()
   [[ $impl == *@* ]] && extra=(--rcvlowat "$(to_bytes "${impl#*@}")")
-  "${PIN_S[@]}" "$BIN/${prog}_server" -p 0 -n 1 -q >"$srv_out" 2>"$srv_err" &
-  spid=$!
-  PIDS+=("$spid")
-  port=""
-  for i in $(seq 1 200); do
-    port=$(sed -n 's/^listening .*port=\([0-9]*\).*/\1/p' "$srv_out")
-    [ -n "$port" ] && break
-    kill -0 "$spid" 2>/dev/null || break
-    sleep 0.025
-  done
+  start_server "$srv_out" "$srv_err" "${PIN_S[@]}" "$BIN/${prog}_server" -p 0 -n 1 -q
+  spid=$SPID port=$PORT
   if [ -z "$port" ]; then
     fail "$impl $mode $size: server did not start: $(head -c 300 "$srv_err")"; return 0
   fi

@@ -93,26 +93,11 @@ if [ -z "${CB_SCALE_NETNS:-}" ]; then
 fi
 ip link set lo up
 
-TMP=$(mktemp -d /tmp/cb-scale.XXXXXX)
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+bench_scratch cb-scale
 
-field() { # field KEY LINE
-  local kv
-  for kv in $2; do
-    [ "${kv%%=*}" = "$1" ] && { echo "${kv#*=}"; return 0; }
-  done
-  echo ""
-}
 kib() { awk -v k="$2" '$1 == k":" {print $2; exit}' "/proc/$1/status" 2>/dev/null || true; }
-stat_now() { awk '/^cpu / {t=0; for (i=2; i<=9; i++) t+=$i; print $9, t; exit}' /proc/stat; }
 
 ROWS=() FAILS=0
 st_all0=$(stat_now)
@@ -120,16 +105,8 @@ for impl in "${IMPLS[@]}"; do
   for l in "${LAYOUTS[@]}"; do
     nc=${l%x*} nt=${l#*x}
     srv_out=$(mktemp "$TMP/srv.XXXXXX") srv_err=$(mktemp "$TMP/srv-err.XXXXXX")
-    "$BIN/${impl}_server" -p 0 -n "$conns" -q >"$srv_out" 2>"$srv_err" &
-    spid=$!
-    PIDS+=("$spid")
-    port=""
-    for _ in $(seq 1 200); do
-      port=$(sed -n 's/^listening .*port=\([0-9]*\).*/\1/p' "$srv_out")
-      [ -n "$port" ] && break
-      kill -0 "$spid" 2>/dev/null || break
-      sleep 0.025
-    done
+    start_server "$srv_out" "$srv_err" "$BIN/${impl}_server" -p 0 -n "$conns" -q
+    spid=$SPID port=$PORT
     if [ -z "$port" ]; then
       say "$impl $l: server did not start: $(head -c 300 "$srv_err")"
       ROWS+=("| $impl | $l | FAILED: server did not start | | | | | | |"); FAILS=$((FAILS + 1)); continue
@@ -173,7 +150,7 @@ for impl in "${IMPLS[@]}"; do
     served=$(field clients "$sl") serr=$(field errors "$sl") srej=$(field rejected "$sl")
     peak=$(( hwm > peak_rss ? hwm : peak_rss ))
     per=$(awk -v p="$peak" -v i="${idle:-0}" -v n="$conns" 'BEGIN {printf "%.1f", (p - i) / n}')
-    steal=$(awk -v a="$st0" -v b="$st1" 'BEGIN {split(a, x, " "); split(b, y, " "); d = y[2] - x[2]; printf "%.1f", d ? 100 * (y[1] - x[1]) / d : 0}')
+    steal=$(steal_pct "$st0" "$st1")
     ok="yes"
     if [ "$served" != "$conns" ] || [ "$serr" != 0 ] || [ "$srej" != 0 ] || [ "$cfail" != 0 ]; then
       ok="NO"; FAILS=$((FAILS + 1))
@@ -194,7 +171,7 @@ st_all1=$(stat_now)
   echo "## copybench: $conns concurrent connections per server (loopback, private netns)"
   echo
   echo "- machine: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) CPUs, kernel $(uname -r); $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-  echo "- $mode, ${size} messages, ${duration} s per client; steal share over the run: $(awk -v a="$st_all0" -v b="$st_all1" 'BEGIN {split(a, x, " "); split(b, y, " "); d = y[2] - x[2]; printf "%.1f", d ? 100 * (y[1] - x[1]) / d : 0}')%"
+  echo "- $mode, ${size} messages, ${duration} s per client; steal share over the run: $(steal_pct "$st_all0" "$st_all1")%"
   echo "- peak RSS = max of VmHWM and sampled VmRSS (every 50 ms) of the server; per connection = (peak - idle) / $conns"
   echo
   echo "| impl | clients x threads | served | server errors / failed clients | all served | total Gbps | idle RSS KiB | peak RSS KiB | KiB per connection | steal % |"
