@@ -306,7 +306,7 @@ BENCH_ST1=$(stat_now)
 
 # ---- the table -------------------------------------------------------------------
 has_impl() { local i; for i in "${IMPLS[@]}"; do [ "$i" = "$1" ] && return 0; done; return 1; }
-vals() { # vals ARRAYNAME PREFIX SUFFIX: values of ARRAY[PREFIX|round|SUFFIX...] over rounds
+vals() { # vals ARRAYNAME PREFIX: values of ARRAY[PREFIX|round] over the rounds that have one
   local -n a=$1
   local r
   for r in $(seq 1 "$rounds"); do
@@ -344,7 +344,7 @@ hsize() { local n=$1; if [ $((n % 1048576)) = 0 ]; then echo "$((n >> 20))M"; el
       mapfile -t g < <(vals GBPS "$i|$b")
       mapfile -t rc < <(vals RCPU "$i|$b")
       mapfile -t sc < <(vals SCPU "$i|$b")
-      mapfile -t st < <(for r in $(seq 1 "$rounds"); do [ -n "${STEAL[stream|$i|$b|$r]:-}" ] && echo "${STEAL[stream|$i|$b|$r]}"; done; true)
+      mapfile -t st < <(vals STEAL "stream|$i|$b")
       note=""
       name=$i
       if [ "$i" = ref ]; then
@@ -415,7 +415,7 @@ hsize() { local n=$1; if [ $((n % 1048576)) = 0 ]; then echo "$((n >> 20))M"; el
         done
         mapfile -t p5 < <(vals P50 "$i|$b")
         mapfile -t p9 < <(vals P99 "$i|$b")
-        mapfile -t st < <(for r in $(seq 1 "$rounds"); do [ -n "${STEAL[rr|$i|$b|$r]:-}" ] && echo "${STEAL[rr|$i|$b|$r]}"; done; true)
+        mapfile -t st < <(vals STEAL "rr|$i|$b")
         if [ "$i" = ref ]; then
           name="sockperf -m $b (echo)"; q50="1 (reference)"; q99="1 (reference)"
         else
