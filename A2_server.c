@@ -3,7 +3,9 @@
  * the message's fields; the kernel gathers them into its socket buffers, so
  * the only copy is user to kernel. A short send advances the iovec.
  */
-#include "common.h"
+#include "server.h"
+#include "net.h"
+#include "wire.h"
 
 #include <stdlib.h>
 
@@ -13,26 +15,33 @@ struct a2 {
 
 static void *a2_open(struct cb_conn *c)
 {
-	struct a2 *s = calloc(1, sizeof(*s));
+	struct a2 *s;
 
-	if (!s) {
+	/* The message, from the server-wide budget. */
+	if (!cb_mem_take(c->hello.msg_size)) {
+		c->status = CB_BUSY;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s || cb_msg_alloc(&s->msg, c->hello.msg_size) < 0) {
+		free(s);
+		cb_mem_give(c->hello.msg_size);
 		c->err_call = "malloc";
 		return NULL;
 	}
-	cb_msg_alloc(&s->msg, c->hello.msg_size);
 	cb_msg_fill(&s->msg, 0);
 	return s;
 }
 
-static int a2_send(struct cb_conn *c, void *state, uint64_t seq)
+static int a2_send(struct cb_conn *c, void *state, uint64_t seq, uint64_t want_ns, size_t *sent)
 {
 	struct a2 *s = state;
 	struct iovec iov[CB_NFIELDS], *v = iov;
 	int cnt = CB_NFIELDS;
 
-	cb_msg_prepare(&s->msg, seq, c->verify);
+	cb_msg_prepare(&s->msg, seq, c->verify, want_ns);
 	cb_msg_iov(&s->msg, iov);
-	if (cb_sendmsg_all(c->fd, &v, &cnt, 0, NULL) < 0) {
+	if (cb_sendmsg_all(c->fd, &v, &cnt, 0, NULL, sent) < 0) {
 		c->err_call = "sendmsg";
 		return -1;
 	}
@@ -43,9 +52,9 @@ static void a2_close(struct cb_conn *c, void *state)
 {
 	struct a2 *s = state;
 
-	(void)c;
 	cb_msg_free(&s->msg);
 	free(s);
+	cb_mem_give(c->hello.msg_size);
 }
 
 static const struct cb_technique a2 = {

@@ -2,24 +2,38 @@
  * A3: zero-copy send. With SO_ZEROCOPY set, sendmsg(MSG_ZEROCOPY) pins the
  * user pages of the 8 fields instead of copying them; the kernel tells us
  * when it is done with them through the socket's error queue. Until then the
- * buffer belongs to the kernel: rewriting it would change bytes already
- * "sent". So messages come from a pool, and a pool slot is reused only after
- * the completion for its last send has arrived.
+ * buffer belongs to the kernel: rewriting it (or freeing it: free() writes its
+ * own bookkeeping into the bytes, and the memory can go to another connection)
+ * would change bytes already "sent". So messages come from a pool, and a
+ * slot is rewritten or freed only once the completion for its last send has
+ * arrived, on every path: the normal end, a peer error, a timeout, the server
+ * stopping. When completions do not come (a peer that stopped reading), the
+ * pool is parked, never freed while the kernel may read it.
  *
  * On loopback and veth the receiver is local, so the kernel copies the pages
  * anyway when it hands the data over and flags the completion
  * SO_EE_CODE_ZEROCOPY_COPIED; we count those, we do not hide them.
  */
 #define _GNU_SOURCE
-#include "common.h"
+#include "server.h"
+#include "base.h"
+#include "net.h"
+#include "wire.h"
+#include "zc.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <linux/errqueue.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifndef SO_ZEROCOPY
@@ -34,29 +48,97 @@
 #ifndef SO_EE_CODE_ZEROCOPY_COPIED
 #define SO_EE_CODE_ZEROCOPY_COPIED 1
 #endif
+#ifndef SO_MEMINFO
+#define SO_MEMINFO 55
+#endif
 
-#define POOL_BYTES      (2u << 20)  /* message memory per connection */
-#define POOL_MIN        8
-#define POOL_MAX        2048
+#define POOL_BASE_BYTES (2u << 20)  /* the pool may grow to at least this, */
+#define POOL_CAP_BYTES  (32u << 20) /* never past this per connection (2 messages must fit) */
+#define POOL_MAX_SLOTS  4096        /* ids in flight stay well inside CB_ZC_RING */
 #define DRAIN_EVERY     32          /* sends between error-queue reads */
 #define CLOSE_WAIT_MS   2000        /* at the end, wait this long for completions */
 
 struct slot {
 	struct cb_message msg;
 	uint32_t last_id;           /* completion id of the slot's last send */
-	bool used;
 };
 
+/*
+ * The pool grows on demand up to max_slots: a path that gives buffers back
+ * quickly (loopback) uses a few, a long fat one as many as it keeps in
+ * flight. `order` holds the slots in the order they were sent, oldest first,
+ * so the oldest is the next to come back.
+ */
 struct a3 {
 	struct cb_zc zc;
-	unsigned nslots;
-	unsigned since_drain;
-	struct slot pool[];
+	int fd;                     /* the connection's; a dup of it once parked */
+	unsigned nslots, max_slots, since_drain;
+	unsigned allocated;         /* slots whose message exists: nslots in use, the rest ready */
+	unsigned head, count;       /* `order` is a ring: count slots from head */
+	uint64_t pool_bytes;
+	uint64_t reserved;          /* taken from the server-wide budget (cb_mem_take) */
+	struct a3 *next_parked;
+	unsigned *order;
+	struct slot *slots;
 };
+
+/* Stats in the result line, in this order (see the README's field table). */
+enum { ZC_SENDS, ZC_COMPLETIONS, ZC_COPIED, ZC_ENOBUFS, ZC_ENOBUFS_OPTMEM, ZC_ENOBUFS_MEMLOCK,
+       ZC_MISSING, ZC_BOGUS, ZC_PARKED, ZC_POOL_WAITS, ZC_POOL_SLOTS, ZC_POOL_BYTES };
+static const struct cb_stat_def a3_stats[] = {
+	[ZC_SENDS] = { "zc_sends", false },
+	[ZC_COMPLETIONS] = { "zc_completions", false },
+	[ZC_COPIED] = { "zc_copied", false },
+	[ZC_ENOBUFS] = { "zc_enobufs", false },
+	[ZC_ENOBUFS_OPTMEM] = { "zc_enobufs_optmem", false },
+	[ZC_ENOBUFS_MEMLOCK] = { "zc_enobufs_memlock", false },
+	[ZC_MISSING] = { "zc_missing", false },
+	[ZC_BOGUS] = { "zc_bogus", false },
+	[ZC_PARKED] = { "zc_parked", false },
+	[ZC_POOL_WAITS] = { "zc_pool_waits", false },
+	[ZC_POOL_SLOTS] = { "zc_pool_slots", true },
+	[ZC_POOL_BYTES] = { "zc_pool_bytes", true },
+	{ NULL, false },
+};
+
+/*
+ * Without CAP_IPC_LOCK the kernel charges every pinned page to the user's
+ * RLIMIT_MEMLOCK (8 MiB by default) and answers ENOBUFS past it, for all
+ * the user's connections together: a non-root A3 run is throttled by it.
+ */
+static bool memlock_binds;
+static uint64_t memlock_bytes;
+static uint64_t wmem_max;           /* net.ipv4.tcp_wmem's limit, where the buffer can grow */
+static uint64_t optmem_max;         /* net.core.optmem_max: per-socket notification memory */
+
+/* The first number of a /proc/sys file of this network namespace (0 if unreadable). */
+static uint64_t sysctl_nth(const char *path, int nth)
+{
+	unsigned long long v[3] = { 0, 0, 0 };
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, "%llu %llu %llu", &v[0], &v[1], &v[2]) < nth + 1)
+			v[nth] = 0;
+		fclose(f);
+	}
+	return v[nth];
+}
+
+static bool have_cap_ipc_lock(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return geteuid() == 0;
+	return d[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32));
+}
 
 static int zc_probe(void)
 {
 	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct rlimit rl;
 
 	if (fd < 0)
 		cb_die("socket: %s", strerror(errno));
@@ -67,40 +149,159 @@ static int zc_probe(void)
 		return -1;
 	}
 	close(fd);
+	if (!have_cap_ipc_lock() && getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		memlock_binds = true;
+		memlock_bytes = rl.rlim_cur;
+		cb_warn("not privileged (no CAP_IPC_LOCK): MSG_ZEROCOPY's pinned pages count against "
+			"RLIMIT_MEMLOCK, %llu KiB for all connections together (ulimit -l); expect ENOBUFS "
+			"(zc_enobufs_memlock) and less throughput than as root",
+			(unsigned long long)(memlock_bytes >> 10));
+	}
+	/* The send buffer's limit in this network namespace: the pool is sized from it. */
+	wmem_max = sysctl_nth("/proc/sys/net/ipv4/tcp_wmem", 2);
+	optmem_max = sysctl_nth("/proc/sys/net/core/optmem_max", 0);
 	return 0;
+}
+
+static void zc_describe(struct cb_line *l)
+{
+	cb_line_add(l, "zc_memlock_binds", "%d", memlock_binds);
+	if (memlock_binds)
+		cb_line_add(l, "zc_memlock_bytes", "%llu", (unsigned long long)memlock_bytes);
+}
+
+static void pool_free(struct a3 *s)
+{
+	for (unsigned i = 0; i < s->allocated; i++)
+		cb_msg_free(&s->slots[i].msg);
+	free(s->slots);
+	free(s->order);
+	cb_mem_give(s->reserved);
+	free(s);
+}
+
+/*
+ * One more message for the pool, its bytes copied from the first (the
+ * pattern of seq 0, as A1's and A2's one message; under --verify every send
+ * refills its message anyway). Copying is 5-15x faster under TSan than
+ * computing the pattern, and 256 connections fill 1 GiB at open. Reading the
+ * first message while the kernel holds it is safe: nothing writes it.
+ */
+static bool add_message(struct a3 *s, uint32_t size)
+{
+	struct cb_message *m = &s->slots[s->allocated].msg;
+
+	if (cb_msg_alloc(m, size) != 0)
+		return false;
+	if (s->allocated)
+		cb_msg_copy(m, &s->slots[0].msg);
+	else
+		cb_msg_fill(m, 0);
+	s->allocated++;
+	return true;
+}
+
+/*
+ * Allocate the pool's messages now, before the hello is answered: the client
+ * opens its window once every connection has its answer (filled after the
+ * answer, 256 pools were still filling in the window and some connections
+ * got no message). As many as the connection's share of the budget holds
+ * (--mem-budget over --max-clients), up to what it may ever use (rr uses 33
+ * slots, measured). Growing it inside the send loop instead cost a
+ * malloc per field there, and glibc grows a thread arena a page at a time
+ * with mprotect (no top pad outside the main arena): with 256 connections
+ * that was ~50,000 mprotect calls and 16,000-56,000 futex waits (perf stat)
+ * in a 3 s run, and some connections got not one message in the window while
+ * others got 5,000 (t_scale; allocated here, the fewest got 130-1,600, as A1 and A2 do).
+ * Beyond the share the pool still grows in the loop if the budget has room.
+ */
+static void prealloc(struct a3 *s, const struct cb_conn *c)
+{
+	uint32_t size = c->hello.msg_size;
+	uint64_t want = cb_mem_share() / size;
+
+	if (want > s->max_slots)
+		want = s->max_slots;
+	/* rr has one answer in flight, but completions are read every DRAIN_EVERY sends. */
+	if (c->hello.mode == CB_RR && want > DRAIN_EVERY + 2)
+		want = DRAIN_EVERY + 2;
+	if (want > 2 && !cb_mem_take((want - 2) * size))
+		want = 2;                   /* the two taken at open, nothing more */
+	else if (want > 2)
+		s->reserved += (want - 2) * size;
+	while (s->allocated < want && add_message(s, size))
+		;
 }
 
 static void *a3_open(struct cb_conn *c)
 {
 	uint32_t size = c->hello.msg_size;
-	unsigned n = POOL_BYTES / size;
+	uint64_t limit = POOL_BASE_BYTES;
+	int one = 1, sndbuf = 0;
+	socklen_t sl = sizeof(sndbuf);
 	struct a3 *s;
-	int one = 1;
 
+	/*
+	 * The kernel holds a message until the peer has acknowledged it, so the
+	 * pool must cover what the socket keeps in flight: its send buffer at
+	 * most, which autotuning grows up to net.ipv4.tcp_wmem's limit (read at
+	 * start), plus what waits to be read from the error queue.
+	 */
+	if (getsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) == 0 && (uint64_t)sndbuf > limit)
+		limit = (uint64_t)sndbuf;
+	if (wmem_max > limit)
+		limit = wmem_max;
+	limit += (uint64_t)DRAIN_EVERY * size;
+	if (memlock_binds && limit > memlock_bytes / 2)
+		limit = memlock_bytes / 2;     /* more could not be pinned anyway */
+	if (limit > POOL_CAP_BYTES)
+		limit = POOL_CAP_BYTES;
+	if ((uint64_t)size * 2 > POOL_CAP_BYTES) {
+		c->status = CB_TOO_BIG;
+		c->err_call = "pool: two messages exceed the per-connection cap";
+		errno = EMSGSIZE;
+		return NULL;
+	}
 	if (setsockopt(c->fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)) < 0) {
+		c->status = CB_NO_ZEROCOPY;
 		c->err_call = "setsockopt(SO_ZEROCOPY)";
 		return NULL;
 	}
-	n = n < POOL_MIN ? POOL_MIN : n > POOL_MAX ? POOL_MAX : n;
-	s = calloc(1, sizeof(*s) + n * sizeof(struct slot));
-	if (!s) {
-		c->err_call = "malloc";
+	/* Two slots at least, from the server-wide budget; the rest as the pool grows. */
+	if (!cb_mem_take(2ull * size)) {
+		c->status = CB_BUSY;
 		return NULL;
 	}
-	s->nslots = n;
-	cb_zc_init(&s->zc);
-	for (unsigned i = 0; i < n; i++) {
-		cb_msg_alloc(&s->pool[i].msg, size);
-		cb_msg_fill(&s->pool[i].msg, 0);
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		cb_mem_give(2ull * size);
+		c->err_call = "calloc";
+		return NULL;
 	}
+	s->reserved = 2ull * size;
+	s->fd = c->fd;
+	s->max_slots = (unsigned)(limit / size);
+	if (s->max_slots < 2)
+		s->max_slots = 2;
+	if (s->max_slots > POOL_MAX_SLOTS)
+		s->max_slots = POOL_MAX_SLOTS;
+	s->slots = calloc(s->max_slots, sizeof(*s->slots));
+	s->order = calloc(s->max_slots, sizeof(*s->order));
+	if (!s->slots || !s->order) {
+		pool_free(s);
+		c->err_call = "calloc";
+		return NULL;
+	}
+	cb_zc_init(&s->zc);
+	prealloc(s, c);
 	return s;
 }
 
 /*
- * Read every notification waiting on the error queue; never blocks.
- * Returns how many were read, or -1 (c->err_call set) on a real error.
+ * Read every notification waiting on the error queue of s->fd; never
+ * blocks. Returns how many were read, or -1 (*err_call set) on a real error.
  */
-static int drain(struct cb_conn *c, struct a3 *s)
+static int drain(struct a3 *s, const char **err_call)
 {
 	int got = 0;
 
@@ -110,25 +311,25 @@ static int drain(struct cb_conn *c, struct a3 *s)
 		struct sock_extended_err *ee;
 		struct cmsghdr *cm;
 
-		if (recvmsg(c->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
+		if (recvmsg(s->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
 			if (errno == EINTR)
 				continue;
-			c->err_call = "recvmsg(MSG_ERRQUEUE)";
+			*err_call = "recvmsg(MSG_ERRQUEUE)";
 			return -1;
 		}
 		cm = CMSG_FIRSTHDR(&mh);
 		if (!cm || !((cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR) ||
 			     (cm->cmsg_level == SOL_IPV6 && cm->cmsg_type == IPV6_RECVERR))) {
-			c->err_call = "recvmsg(MSG_ERRQUEUE): no IP_RECVERR control message";
+			*err_call = "recvmsg(MSG_ERRQUEUE): no IP_RECVERR control message";
 			errno = EPROTO;
 			return -1;
 		}
 		ee = (struct sock_extended_err *)CMSG_DATA(cm);
 		if (ee->ee_origin != SO_EE_ORIGIN_ZEROCOPY || ee->ee_errno != 0) {
 			/* Not a completion: a real socket error that rode the queue. */
-			c->err_call = "recvmsg(MSG_ERRQUEUE): socket error";
+			*err_call = "recvmsg(MSG_ERRQUEUE): socket error";
 			errno = ee->ee_errno ? (int)ee->ee_errno : EPROTO;
 			return -1;
 		}
@@ -144,126 +345,236 @@ static int drain(struct cb_conn *c, struct a3 *s)
 /*
  * Wait up to timeout_ms for notifications. poll() with no events asked for
  * still reports POLLERR, which is how a socket says its error queue has
- * something. Returns what drain() returns; 0 means nothing came in time or
- * the connection is gone (POLLHUP: the kernel freed what it held and queued
- * the completions, which the drain above has already read).
+ * something. POLLHUP is not a completion: the kernel may still hold our
+ * pages (queued behind a peer that does not read), so a hung-up socket is
+ * waited on like any other, a few ms at a time.
  */
-static int wait_completions(struct cb_conn *c, struct a3 *s, int timeout_ms)
+static int wait_completions(struct a3 *s, int timeout_ms, const char **err_call)
 {
-	struct pollfd p = { .fd = c->fd, .events = 0 };
-	int got = drain(c, s);
+	struct pollfd p = { .fd = s->fd, .events = 0 };
+	int got = drain(s, err_call);
 
 	if (got != 0)
 		return got;
 	if (poll(&p, 1, timeout_ms) < 0 && errno != EINTR) {
-		c->err_call = "poll";
+		*err_call = "poll";
 		return -1;
 	}
-	got = drain(c, s);
+	got = drain(s, err_call);
 	if (got == 0 && (p.revents & POLLHUP))
-		return drain(c, s);
+		poll(NULL, 0, timeout_ms < 10 ? timeout_ms : 10);   /* POLLHUP returns at once */
 	return got;
 }
 
-static int a3_send(struct cb_conn *c, void *state, uint64_t seq)
+static struct slot *slot_at(struct a3 *s, unsigned k)
 {
-	struct a3 *s = state;
-	struct slot *sl = &s->pool[seq % s->nslots];
-	struct iovec iov[CB_NFIELDS], *v = iov;
-	int cnt = CB_NFIELDS;
-	uint64_t stall = 0;
-	unsigned nobufs = 0;
+	return &s->slots[s->order[(s->head + k) % s->max_slots]];
+}
 
-	/* The rule of MSG_ZEROCOPY: never touch a buffer the kernel still holds. */
-	while ((sl->used && !cb_zc_is_done(&s->zc, sl->last_id)) ||
-	       cb_zc_inflight(&s->zc) >= CB_ZC_RING - 2 * CB_NFIELDS) {
-		int got = wait_completions(c, s, 100);
+/*
+ * The slot for the next message: the oldest one if the kernel has given it
+ * back, else a new one while the pool may grow, else wait for the oldest.
+ */
+static struct slot *take_slot(struct cb_conn *c, struct a3 *s)
+{
+	uint64_t stall_ms = 0;
+	bool waited = false;
+
+	for (;;) {
+		if (s->count && cb_zc_is_done(&s->zc, slot_at(s, 0)->last_id)) {
+			unsigned idx = s->order[s->head];
+
+			s->head = (s->head + 1) % s->max_slots;
+			s->count--;
+			return &s->slots[idx];
+		}
+		/* Grow within the budget: past it the pool waits for its oldest slot instead. */
+		if (s->nslots < s->max_slots &&
+		    cb_zc_inflight(&s->zc) < CB_ZC_RING - 2 * CB_NFIELDS &&
+		    (s->pool_bytes + c->hello.msg_size <= s->reserved ||
+		     (cb_mem_take(c->hello.msg_size) && (s->reserved += c->hello.msg_size))) &&
+		    (s->nslots < s->allocated || add_message(s, c->hello.msg_size))) {
+			struct slot *sl = &s->slots[s->nslots++];
+
+			s->pool_bytes += c->hello.msg_size;
+			c->stat[ZC_POOL_SLOTS] = s->nslots;
+			c->stat[ZC_POOL_BYTES] = s->pool_bytes;
+			return sl;
+		}
+		if (!s->count) {                /* nothing in flight and no memory for a slot */
+			c->err_call = "malloc (zero-copy pool)";
+			errno = ENOMEM;
+			return NULL;
+		}
+		/* The rule of MSG_ZEROCOPY: never touch a buffer the kernel still holds. */
+		if (!waited) {
+			c->stat[ZC_POOL_WAITS]++;
+			waited = true;
+		}
+		int got = wait_completions(s, 100, &c->err_call);
 
 		if (got < 0)
-			return -1;
-		if (got == 0 && (stall += 100) >= 60000) {
+			return NULL;
+		if (cb_now_ns() > cb_server_stop_deadline()) {
+			c->err_call = "server stopping: no zero-copy buffer came back in time";
+			errno = ETIMEDOUT;
+			return NULL;
+		}
+		/* A slot that never comes back ends the connection, as a stalled send would. */
+		if (got == 0 && (stall_ms += 100) >= cb_server_idle_timeout() * 1000) {
 			c->err_call = "waiting for zero-copy completions";
 			errno = ETIMEDOUT;
-			return -1;
+			return NULL;
 		}
 	}
-	cb_msg_prepare(&sl->msg, seq, c->verify);
+}
+
+static int a3_send(struct cb_conn *c, void *state, uint64_t seq, uint64_t want_ns, size_t *sent)
+{
+	struct a3 *s = state;
+	struct slot *sl = take_slot(c, s);
+	struct iovec iov[CB_NFIELDS], *v = iov;
+	int cnt = CB_NFIELDS;
+	unsigned nobufs = 0;
+	bool in_flight = false;
+
+	if (!sl)
+		return -1;
+	cb_msg_prepare(&sl->msg, seq, c->verify, want_ns);
 	cb_msg_iov(&sl->msg, iov);
 	for (;;) {
 		uint32_t calls = 0;
-		int rc = cb_sendmsg_all(c->fd, &v, &cnt, MSG_ZEROCOPY, &calls);
+		int rc = cb_sendmsg_all(c->fd, &v, &cnt, MSG_ZEROCOPY, &calls, sent);
 
 		s->zc.next += calls;         /* each call that sent data took one id */
-		c->zc_sends += calls;
+		c->stat[ZC_SENDS] += calls;
+		if (calls) {
+			/* The kernel holds these pages now, whatever happens next. */
+			sl->last_id = s->zc.next - 1;
+			in_flight = true;
+			nobufs = 0;          /* progress: the pressure is not unbroken */
+		}
 		if (rc == 0)
 			break;
-		if (calls)
-			nobufs = 0;          /* progress: the pressure is not unbroken */
 		if (errno != ENOBUFS) {
 			c->err_call = "sendmsg(MSG_ZEROCOPY)";
-			return -1;
+			goto held;
 		}
 		/*
-		 * ENOBUFS: the notifications we have not read yet fill the
-		 * socket's option memory (net.core.optmem_max). Reading them
-		 * frees it, so retry as soon as some come back. With none in
-		 * flight, or none arriving, it is memory pressure: wait, and
-		 * give up after a second of it without progress.
+		 * ENOBUFS has three causes: the socket's option memory
+		 * (net.core.optmem_max) full of notifications and their
+		 * bookkeeping; the pinned-page charge against RLIMIT_MEMLOCK when
+		 * not privileged; memory pressure. The socket's own count of
+		 * option memory (SO_MEMINFO) tells the first apart. Completions
+		 * relieve the first two: read them, and retry; give up after a
+		 * second without progress.
 		 */
-		c->zc_enobufs++;
-		if (cb_zc_inflight(&s->zc)) {
-			int got = wait_completions(c, s, 10);
+		c->stat[ZC_ENOBUFS]++;
+		{
+			uint32_t mi[SK_MEMINFO_VARS] = { 0 };
+			socklen_t ml = sizeof(mi);
 
-			if (got < 0)
-				return -1;
-			if (got > 0) {
-				nobufs = 0;
-				continue;
-			}
+			if (optmem_max && getsockopt(c->fd, SOL_SOCKET, SO_MEMINFO, mi, &ml) == 0 &&
+			    mi[SK_MEMINFO_OPTMEM] + 1024 > optmem_max)
+				c->stat[ZC_ENOBUFS_OPTMEM]++;
+			else if (memlock_binds)
+				c->stat[ZC_ENOBUFS_MEMLOCK]++;
 		}
+		int got = wait_completions(s, cb_zc_inflight(&s->zc) ? 10 : 0, &c->err_call);
+
+		if (got < 0)
+			goto held;
+		if (got > 0)
+			continue;
 		if (cb_wait_nobufs(&nobufs) < 0) {
 			c->err_call = "sendmsg(MSG_ZEROCOPY)";
-			return -1;
+			goto held;
 		}
 	}
-	sl->used = true;
-	sl->last_id = s->zc.next - 1;
-	if (++s->since_drain >= DRAIN_EVERY && drain(c, s) < 0)
+	s->order[(s->head + s->count++) % s->max_slots] = (unsigned)(sl - s->slots);
+	if (++s->since_drain >= DRAIN_EVERY && drain(s, &c->err_call) < 0)
 		return -1;
 	return 0;
+held:
+	/* Part of it is in flight: the slot goes back in order, to be waited for at close. */
+	if (in_flight)
+		s->order[(s->head + s->count++) % s->max_slots] = (unsigned)(sl - s->slots);
+	return -1;
+}
+
+/*
+ * Pools whose completions had not all come back when their connection
+ * ended: still pinned by the kernel, so neither freed nor reused. Each keeps
+ * a dup of its socket so its error queue can still be read; whenever another
+ * connection closes, the lot is looked at and what has come back is freed.
+ */
+static struct a3 *parked;
+static unsigned n_parked;           /* written under parked_lock, read without it (atomic) */
+static pthread_mutex_t parked_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Also the technique's tick: the main thread looks at the lot about once a second. */
+static void reclaim_parked(void)
+{
+	const char *call = NULL;
+
+	if (!__atomic_load_n(&n_parked, __ATOMIC_RELAXED))
+		return;                        /* nothing parked: no lock */
+	pthread_mutex_lock(&parked_lock);
+	for (struct a3 **pp = &parked; *pp;) {
+		struct a3 *s = *pp;
+
+		/* An error riding the queue ends this read, not the wait: look again later. */
+		if (drain(s, &call) < 0 || cb_zc_inflight(&s->zc)) {
+			pp = &s->next_parked;
+			continue;
+		}
+		*pp = s->next_parked;
+		__atomic_sub_fetch(&n_parked, 1, __ATOMIC_RELAXED);
+		close(s->fd);
+		pool_free(s);
+	}
+	pthread_mutex_unlock(&parked_lock);
 }
 
 static void a3_close(struct cb_conn *c, void *state)
 {
 	struct a3 *s = state;
-	int waited = 0;
+	uint64_t deadline = cb_now_ns() + CLOSE_WAIT_MS * 1000000ull;
 
+	reclaim_parked();
 	/* The socket must stay open until the kernel has given every buffer back. */
-	while (cb_zc_inflight(&s->zc) && waited < CLOSE_WAIT_MS) {
-		int got = wait_completions(c, s, 50);
-
-		if (got < 0) {
+	while (cb_zc_inflight(&s->zc) && cb_now_ns() < deadline) {
+		if (wait_completions(s, 50, &c->err_call) < 0) {
 			cb_warn("client %s: %s: %s", c->peer, c->err_call, strerror(errno));
 			break;
 		}
-		if (got == 0)
-			waited += 50;
 	}
-	c->zc_completions = s->zc.completions;
-	c->zc_copied = s->zc.copied;
-	c->zc_bogus = s->zc.bogus;
-	c->zc_missing = cb_zc_inflight(&s->zc);
-	if (c->zc_missing)
-		cb_warn("client %s: %llu zero-copy completions never arrived", c->peer,
-			(unsigned long long)c->zc_missing);
-	for (unsigned i = 0; i < s->nslots; i++)
-		cb_msg_free(&s->pool[i].msg);
-	free(s);
+	c->stat[ZC_COMPLETIONS] = s->zc.completions;
+	c->stat[ZC_COPIED] = s->zc.copied;
+	c->stat[ZC_BOGUS] = s->zc.bogus;
+	c->stat[ZC_MISSING] = cb_zc_inflight(&s->zc);
+	if (!c->stat[ZC_MISSING]) {
+		pool_free(s);
+		return;
+	}
+	s->fd = dup(c->fd);
+	c->stat[ZC_PARKED] = 1;
+	cb_warn("client %s: %llu zero-copy sends not completed %d ms after the last one: "
+		"parking its %llu-byte pool (never freed while the kernel may read it)%s", c->peer,
+		(unsigned long long)c->stat[ZC_MISSING], CLOSE_WAIT_MS, (unsigned long long)s->pool_bytes,
+		s->fd < 0 ? "; dup failed, so for good" : "");
+	if (s->fd < 0)
+		return;                        /* leaked on purpose: safer than a free */
+	pthread_mutex_lock(&parked_lock);
+	s->next_parked = parked;
+	parked = s;
+	__atomic_add_fetch(&n_parked, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&parked_lock);
 }
 
 static const struct cb_technique a3 = {
-	.name = "A3", .impl = 3, .zerocopy = true, .probe = zc_probe,
-	.open = a3_open, .send = a3_send, .close = a3_close,
+	.name = "A3", .impl = 3, .stats = a3_stats, .probe = zc_probe, .describe = zc_describe,
+	.open = a3_open, .send = a3_send, .close = a3_close, .tick = reclaim_parked,
 };
 
 int main(int argc, char **argv)

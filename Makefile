@@ -8,21 +8,25 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -pthread
 LDFLAGS += -pthread
 
 PROGS   := A1_server A1_client A2_server A2_client A3_server A3_client
-COMMON  := common.o common_run.o
+# The shared module: src/*.c, each file owning one thing (its header says what).
+LIB_SRC := $(wildcard src/*.c)
+LIB_HDR := $(wildcard src/*.h)
+LIB_OBJ := $(LIB_SRC:.c=.o)
+CFLAGS  += -Isrc
 UNITS   := $(patsubst tests/%.c,tests/bin/%,$(wildcard tests/unit_*.c))
 
-.PHONY: all test unit clean deps run plots sanitize tsan bench
+.PHONY: all test unit clean deps run plots sanitize tsan bench demo
 all: $(PROGS)
 
-%.o: %.c common.h
+%.o: %.c $(LIB_HDR)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(PROGS): %: %.o $(COMMON)
+$(PROGS): %: %.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) -lm
 
-tests/bin/%: tests/%.c common.c common_run.c common.h
+tests/bin/%: tests/%.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p tests/bin
-	$(CC) $(CFLAGS) -I. -o $@ $< common.c common_run.c $(LDFLAGS) -lm
+	$(CC) $(CFLAGS) -o $@ $< $(LIB_SRC) $(LDFLAGS) -lm
 
 # Sanitizer builds, fuzzing and the benchmark live in their own makefiles.
 -include tests/extra.mk bench/bench.mk
@@ -30,7 +34,7 @@ tests/bin/%: tests/%.c common.c common_run.c common.h
 unit: $(UNITS)
 
 # The test runner prints TAP per file and ends with "N passed, N failed".
-test: all unit
+test: all unit tests/bin/cb_peer tests/bin/fail_zerocopy.so
 	bash tests/run.sh
 
 # Installs what is missing, from the distribution's packages only.
@@ -44,6 +48,11 @@ run: deps all
 plots:
 	bash run_experiments.sh --plots-only
 
+# The two-terminal viva in one command: tmux, server pane + client pane, A1 A2 A3 in turn.
+# Options through DEMO_ARGS, e.g. make demo DEMO_ARGS="--loopback --size 4K" (tools/demo.sh --help).
+demo: all
+	bash tools/demo.sh $(DEMO_ARGS)
+
 clean:
-	rm -f $(PROGS) *.o bench/memcpy_ceiling
+	rm -f $(PROGS) *.o src/*.o bench/memcpy_ceiling
 	rm -rf tests/bin build-*

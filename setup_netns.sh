@@ -9,6 +9,8 @@
 #   CB_NS_SERVER [cb_srv]   server namespace name
 #   CB_NS_CLIENT [cb_cli]   client namespace name
 #   CB_SUBNET    [10.77.0.0/24]  the server gets the first host address (.1), the client the second (.2)
+#   CB_TCP_CC    [system]  TCP congestion control in both namespaces: a name allowed there
+#                (net.ipv4.tcp_allowed_congestion_control), auto (cubic, else reno) or system
 #
 # Only the addresses of this subnet, inside these two namespaces, are ever configured.
 # Can also be sourced as a library: it then only defines the cb_netns_* functions.
@@ -22,7 +24,7 @@ CB_VETH_SERVER=cbveth_s
 CB_VETH_CLIENT=cbveth_c
 
 cb_netns_usage() {
-  sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  sed -n '2,16s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 cb_netns_err() { echo "setup_netns.sh: $*" >&2; }
@@ -71,7 +73,29 @@ cb_netns_check_names() {
   fi
 }
 
-cb_netns_exists() { [ -e "/run/netns/$1" ] || ip netns list 2>/dev/null | awk '{print $1}' | grep -qxF -- "$1"; }
+# Pipelines never end in `grep -q` here: under pipefail, grep -q exiting at its first match
+# kills the producer with SIGPIPE and the whole test fails at random. Capture, then match.
+cb_netns_exists() {
+  [ -e "/run/netns/$1" ] && return 0
+  local names
+  names=$(ip netns list 2>/dev/null | awk '{print $1}') || true
+  [[ $'\n'"$names"$'\n' == *$'\n'"$1"$'\n'* ]]
+}
+
+# cb_netns_has_addr NS DEV ADDR: DEV in NS carries ADDR (any prefix length).
+cb_netns_has_addr() {
+  local out
+  out=$(ip -n "$1" -o addr show dev "$2" 2>/dev/null) || return 1
+  [[ "$out" == *" $3/"* ]]
+}
+
+# cb_netns_link_up NS DEV: DEV in NS is administratively up (lo reports state UNKNOWN, so read the flags).
+cb_netns_link_up() {
+  local out
+  out=$(ip -n "$1" -o link show dev "$2" 2>/dev/null) || return 1
+  local flags='<([A-Z_]+,)*UP[,>]'
+  [[ "$out" =~ $flags ]]
+}
 
 # cb_netns_kill_pids NS: stop every process inside NS (TERM, then KILL after 2 s).
 cb_netns_kill_pids() {
@@ -94,12 +118,30 @@ cb_netns_kill_pids() {
 cb_netns_is_up() {
   cb_netns_addrs || return 1
   cb_netns_exists "$CB_NS_SERVER" && cb_netns_exists "$CB_NS_CLIENT" || return 1
-  ip -n "$CB_NS_SERVER" -o addr show dev "$CB_VETH_SERVER" 2>/dev/null | grep -qF " $CB_SERVER_IP/" || return 1
-  ip -n "$CB_NS_CLIENT" -o addr show dev "$CB_VETH_CLIENT" 2>/dev/null | grep -qF " $CB_CLIENT_IP/" || return 1
+  cb_netns_has_addr "$CB_NS_SERVER" "$CB_VETH_SERVER" "$CB_SERVER_IP" || return 1
+  cb_netns_has_addr "$CB_NS_CLIENT" "$CB_VETH_CLIENT" "$CB_CLIENT_IP" || return 1
   local ns dev
   for ns in "$CB_NS_SERVER:$CB_VETH_SERVER" "$CB_NS_CLIENT:$CB_VETH_CLIENT" "$CB_NS_SERVER:lo" "$CB_NS_CLIENT:lo"; do
     dev=${ns#*:}; ns=${ns%%:*}
-    ip -n "$ns" link show dev "$dev" 2>/dev/null | grep -q 'state UP\|,UP[,>]' || return 1
+    cb_netns_link_up "$ns" "$dev" || return 1
+  done
+}
+
+# cb_netns_set_cc: CB_TCP_CC as both namespaces' congestion control (system: leave the machine's).
+# The machine's may pace inside TCP (bbr without the fq qdisc: a timer per burst), which on the
+# development VM cost the sender 35-60% of its CPU and left some of 256 flows without a byte
+# for seconds; `auto` takes cubic (Linux's usual default) where a namespace may use it, else
+# reno (always allowed). The sweep records which one ran.
+cb_netns_set_cc() {
+  local cc=${CB_TCP_CC:-system} ns try
+  [ "$cc" != system ] || return 0
+  if ! [[ "$cc" =~ ^[a-z0-9_]{1,16}$ ]]; then cb_netns_err "CB_TCP_CC='$cc' is not a congestion control name"; return 1; fi
+  for ns in "$CB_NS_SERVER" "$CB_NS_CLIENT"; do
+    for try in $([ "$cc" = auto ] && echo cubic reno || echo "$cc"); do
+      ip netns exec "$ns" sysctl -qw "net.ipv4.tcp_congestion_control=$try" 2>/dev/null && continue 2
+    done
+    cb_netns_err "CB_TCP_CC=$cc: not allowed in a namespace here (net.ipv4.tcp_allowed_congestion_control)"
+    return 1
   done
 }
 
@@ -133,7 +175,8 @@ cb_netns_up() {
     ip -n "$CB_NS_SERVER" link set lo up &&
     ip -n "$CB_NS_CLIENT" link set lo up &&
     ip -n "$CB_NS_SERVER" link set "$CB_VETH_SERVER" up &&
-    ip -n "$CB_NS_CLIENT" link set "$CB_VETH_CLIENT" up
+    ip -n "$CB_NS_CLIENT" link set "$CB_VETH_CLIENT" up &&
+    cb_netns_set_cc
   }; then
     cb_netns_err "could not create the namespaces; cleaning up"
     cb_netns_down >/dev/null || true

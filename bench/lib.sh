@@ -1,6 +1,18 @@
 # shellcheck shell=bash
-# Helpers shared by bench/run.sh and bench/scale.sh, sourced once each has
-# re-executed itself in its private network namespace.
+# Helpers shared by bench/run.sh, bench/scale.sh and bench/soak.sh.
+
+# bench_need_root_and_programs IMPL...: before the re-exec into a private
+# network namespace: root, and each IMPL's server and client built in BIN;
+# else one line and exit 1.
+bench_need_root_and_programs() {
+  local i side
+  [ "$(id -u)" = 0 ] || { echo "$PROG: needs root (private network namespace)" >&2; exit 1; }
+  for i in "$@"; do
+    for side in server client; do
+      [ -x "$BIN/${i}_$side" ] || { echo "$PROG: $BIN/${i}_$side missing: run make" >&2; exit 1; }
+    done
+  done
+}
 
 # bench_scratch NAME: TMP is a new scratch directory and PIDS collects what
 # the script starts; at exit every one of them is stopped and TMP removed.
@@ -40,6 +52,10 @@ steal_pct() { # steal_pct "S0 T0" "S1 T1": steal share of all CPU time between t
 start_server() {
   local out=$1 err=$2
   shift 2
+  # Created here: the poll below may run before the child has opened them,
+  # and a sed on a missing file would end a `set -e` caller.
+  : >"$out"
+  : >"$err"
   "$@" >"$out" 2>"$err" &
   SPID=$!
   PIDS+=("$SPID")

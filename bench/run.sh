@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # copybench against reference tools, on a private loopback.
 #
-# Stream: for each size, round after round, A1, A2, A3 and then
+# Stream: for each size, round after round, A1, A2, A3, A2@32K (the client with
+# --rcvlowat 32K) and then
 # `iperf3 -c 127.0.0.1 -l SIZE -R` (the iperf3 server sends, its client
 # receives: the same direction as ours, where the A*_server sends). Each
 # implementation's ratio is taken against the iperf3 run of the same round;
@@ -83,14 +84,9 @@ fi
 [[ $rounds =~ ^[1-9][0-9]{0,2}$ ]] || die_usage "--rounds wants an integer in [1, 999], got '$rounds'"
 [[ $duration =~ ^[1-9][0-9]{0,3}$ ]] || die_usage "--duration wants whole seconds >= 1 (iperf3 -t is whole seconds), got '$duration'"
 
-# to_bytes 4K -> 4096; empty on a bad size
-to_bytes() {
-  local s=$1 n
-  [[ $s =~ ^([0-9]{1,8})([KkMm]?)$ ]] || return 0
-  n=$((10#${BASH_REMATCH[1]}))
-  case ${BASH_REMATCH[2]} in K|k) n=$((n << 10)) ;; M|m) n=$((n << 20)) ;; esac
-  echo "$n"
-}
+# shellcheck source=lib/size.sh
+. "$ROOT/lib/size.sh"
+to_bytes() { cb_bytes "$1" || true; }   # 4K -> 4096; empty on a bad size
 IFS=', ' read -r -a SIZES <<<"$sizes"
 IFS=', ' read -r -a RR_SIZES <<<"$rr_sizes"
 IFS=', ' read -r -a IMPLS <<<"$impls"
@@ -98,10 +94,7 @@ IFS=', ' read -r -a IMPLS <<<"$impls"
 [ "${#IMPLS[@]}" -gt 0 ] || die_usage "--impls is empty"
 [ "$no_rr" = 1 ] || [ "${#RR_SIZES[@]}" -gt 0 ] || die_usage "--rr-sizes is empty (use --no-rr)"
 for s in "${SIZES[@]}" "${RR_SIZES[@]}"; do
-  b=$(to_bytes "$s")
-  if [ -z "$b" ] || [ "$b" -lt 16 ] || [ "$b" -gt $((64 << 20)) ]; then
-    die_usage "bad size '$s' (bytes >= 16, K/M suffix allowed, at most 64M)"
-  fi
+  cb_size_bytes "$s" >/dev/null || die_usage "bad size '$s' ($CB_SIZE_GRAMMAR)"
 done
 for i in "${IMPLS[@]}"; do
   case $i in A1|A2|A3) ;; A[123]@[0-9]*) [ -n "$(to_bytes "${i#*@}")" ] || die_usage "bad low-water mark in '$i'" ;;
@@ -142,6 +135,17 @@ if [ -z "${CB_BENCH_NETNS:-}" ]; then
   CB_BENCH_NETNS=1 exec unshare -n bash "${BASH_SOURCE[0]}" "${orig_args[@]}"
 fi
 ip link set lo up
+# The sweep's congestion control (setup_netns.sh, CB_TCP_CC=auto: cubic where a namespace may
+# use it, else reno), for iperf3 and ours alike: this VM's bbr without the fq qdisc paces inside
+# TCP with a timer per burst, which cost the sender 35-60% of its CPU (docs/profiles.md), and a
+# bench that measured that timer would say little about the copies.
+BENCH_CC=${CB_TCP_CC:-auto}
+if [ "$BENCH_CC" != system ]; then
+  for try in $([ "$BENCH_CC" = auto ] && echo cubic reno || echo "$BENCH_CC"); do
+    sysctl -qw "net.ipv4.tcp_congestion_control=$try" 2>/dev/null && break
+  done
+fi
+BENCH_CC=$(sysctl -n net.ipv4.tcp_congestion_control)
 
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
@@ -181,6 +185,7 @@ FAILS=()
 fail() { FAILS+=("$*"); say "FAILED: $*"; }
 
 declare -A GBPS RCPU SCPU STEAL ZCC ZCD MEMC MEMCOLD P50 P99
+RX_CHUNK=""   # the client's recv size, from its result line
 IPERF_PORT=5201 SOCKPERF_PORT=11111
 
 # run_ours IMPL SIZE MODE ROUND
@@ -213,6 +218,7 @@ run_ours() {
   if [ "$mode" = stream ]; then
     GBPS[$key]=$(field gbps "$cline")
     RCPU[$key]=$(field cpu_pct "$cline")
+    RX_CHUNK=$(field recv_chunk "$cline")
     SCPU[$key]=$(pct "$(field cpu_s "$sline")" "$(field duration_s "$cline")")
     if [ "$impl" = A3 ]; then
       ZCC[$key]=$(field zc_copied "$sline")
@@ -258,7 +264,7 @@ run_sockperf() { # run_sockperf SIZE ROUND
   P50[$key]=$(awk '/percentile 50\.000 =/ {print $NF}' <<<"$txt")
   P99[$key]=$(awk '/percentile 99\.000 =/ {print $NF}' <<<"$txt")
   if [ -z "${P50[$key]}" ] || [ -z "${P99[$key]}" ]; then
-    fail "sockperf $size round $round: no percentiles in its output: $(tail -n 4 <<<"$txt" | tr '\n' ' ' | head -c 400)"; return 0
+    fail "sockperf $size round $round: no percentiles in its output: $(tail -n 4 <<<"$txt" | tr '\n' ' ' | cut -c 1-400)"; return 0
   fi
   STEAL[rr|$key]=$(steal_pct "$st0" "$st1")
   say "round $round sockperf $size: p50 ${P50[$key]} us, p99 ${P99[$key]} us, steal ${STEAL[rr|$key]}%"
@@ -321,7 +327,8 @@ hsize() { local n=$1; if [ $((n % 1048576)) = 0 ]; then echo "$((n >> 20))M"; el
   echo
   echo "- machine: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) CPUs, kernel $(uname -r)"
   echo "- date: $start_date; rounds: $rounds; ${duration} s per run; one connection (1 thread); pinning: ${pin:-none, the scheduler places them}${pin:+ (server/sender CPUs:client/receiver CPUs)}"
-  echo "- tools: $(iperf3 --version 2>/dev/null | head -n 1 | awk '{print $1, $2}'), sockperf $(sockperf --version 2>&1 | sed -n 's/.*version \([^ ]*\).*/\1/p' | head -n 1)"
+  echo "- TCP congestion control: $BENCH_CC (CB_TCP_CC=${CB_TCP_CC:-auto}; the sweep's rule)"
+  echo "- tools: $(iperf3 --version 2>/dev/null | sed -n 1,1p | awk '{print $1, $2}'), sockperf $(sockperf --version 2>&1 | sed -n 's/.*version \([^ ]*\).*/\1/p' | sed -n 1,1p)"
   echo "- **steal share over the whole bench: $(steal_pct "$BENCH_ST0" "$BENCH_ST1")%** (/proc/stat steal / total); per row: median of its runs"
   echo "- failed runs: ${#FAILS[@]}"
   echo
@@ -350,7 +357,7 @@ hsize() { local n=$1; if [ $((n % 1048576)) = 0 ]; then echo "$((n >> 20))M"; el
       if [ "$i" = ref ]; then
         name="iperf3 -l $(hsize "$b") -R"
         ratio_txt="1 (reference)"
-        note="its receiver reads $(hsize "$b") per read() (ours: 256 KiB), so it can be receiver-bound where ours is not"
+        note="its receiver reads $(hsize "$b") per read() (ours: up to $(hsize "${RX_CHUNK:-0}") per recv)"
       else
         ratio_txt="$(fmt "$(med "${ratios[@]}")") [$(minmax "${ratios[@]}")]"
       fi

@@ -64,7 +64,9 @@ fi
 if ! [[ $duration =~ ^[0-9]+(\.[0-9]+)?$ ]] || ! awk -v d="$duration" 'BEGIN {exit !(d > 0 && d <= 3600)}'; then
   die_usage "--duration wants seconds in (0, 3600], got '$duration'"
 fi
-[[ $size =~ ^[0-9]{1,8}[KkMm]?$ ]] || die_usage "--size wants bytes with an optional K/M suffix, got '$size'"
+# shellcheck source=lib/size.sh
+. "$ROOT/lib/size.sh"
+cb_size_bytes "$size" >/dev/null || die_usage "--size wants a message size ($CB_SIZE_GRAMMAR), got '$size'"
 case $mode in stream|rr) ;; *) die_usage "--mode wants stream or rr, got '$mode'" ;; esac
 if [ -z "${layouts+x}" ]; then
   if [ $((conns % 8)) = 0 ] && [ "$conns" -gt 8 ]; then layouts="8x$((conns / 8)),1x$conns"; else layouts="1x$conns"; fi
@@ -82,19 +84,14 @@ for i in "${IMPLS[@]}"; do
   case $i in A1|A2|A3) ;; *) die_usage "bad impl '$i' (A1, A2 or A3)" ;; esac
 done
 
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 if [ -z "${CB_SCALE_NETNS:-}" ]; then
-  [ "$(id -u)" = 0 ] || { echo "$PROG: needs root (private network namespace)" >&2; exit 1; }
-  for i in "${IMPLS[@]}"; do
-    for side in server client; do
-      [ -x "$BIN/${i}_$side" ] || { echo "$PROG: $BIN/${i}_$side missing: run make" >&2; exit 1; }
-    done
-  done
+  bench_need_root_and_programs "${IMPLS[@]}"
   CB_SCALE_NETNS=1 exec unshare -n bash "${BASH_SOURCE[0]}" "${orig_args[@]}"
 fi
 ip link set lo up
 
-# shellcheck source=bench/lib.sh
-. "$ROOT/bench/lib.sh"
 bench_scratch cb-scale
 
 kib() { awk -v k="$2" '$1 == k":" {print $2; exit}' "/proc/$1/status" 2>/dev/null || true; }

@@ -11,34 +11,41 @@
 # runs them in full.
 
 SAN_CC     ?= clang
-SAN_COMMON := -std=gnu11 -Wall -Wextra -Werror -pthread -O1 -g -fno-omit-frame-pointer
+SAN_COMMON := -std=gnu11 -Wall -Wextra -Werror -pthread -O1 -g -fno-omit-frame-pointer -Isrc
 ASAN_FLAGS := $(SAN_COMMON) -fsanitize=address,undefined -fno-sanitize-recover=undefined
 TSAN_FLAGS := $(SAN_COMMON) -fsanitize=thread
-FUZZ_FLAGS := -std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_FLAGS := -std=gnu11 -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_TIME  ?= 20
 CB_QUICK   ?= 1
 SAN_TESTS  ?= t_options t_faults t_hostile t_scale
 
 UNIT_SRCS  := $(wildcard tests/unit_*.c)
+# The fuzz harnesses exercise the wire codec and the receiver's framing only.
+FUZZ_SRC   := src/base.c src/hist.c src/wire.c
 
 # ---- the tool the hostile tests use (a normal build) ----------------------
-tests/bin/cb_peer: tests/tools/cb_peer.c common.c common.h
+tests/bin/cb_peer: tests/tools/cb_peer.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p tests/bin
-	$(CC) $(CFLAGS) -I. -o $@ tests/tools/cb_peer.c common.c $(LDFLAGS) -lm
+	$(CC) $(CFLAGS) -o $@ tests/tools/cb_peer.c $(LIB_SRC) $(LDFLAGS) -lm
+
+# An LD_PRELOAD shim that makes setsockopt(SO_ZEROCOPY) fail (tests/t_truth.sh).
+tests/bin/fail_zerocopy.so: tests/tools/fail_zerocopy.c
+	@mkdir -p tests/bin
+	$(CC) -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
 
 # ---- sanitizer builds -----------------------------------------------------
 # build-asan/ and build-tsan/ hold the six programs and tests/bin/unit_*.
 define SAN_BUILD
-$(1)/%.o: %.c common.h
-	@mkdir -p $(1)
+$(1)/%.o: %.c $(LIB_HDR)
+	@mkdir -p $$(dir $$@)
 	$$(SAN_CC) $(2) -c -o $$@ $$<
 
-$(addprefix $(1)/,$(PROGS)): $(1)/%: $(1)/%.o $(1)/common.o $(1)/common_run.o
+$(addprefix $(1)/,$(PROGS)): $(1)/%: $(1)/%.o $(addprefix $(1)/,$(LIB_OBJ))
 	$$(SAN_CC) $(2) -o $$@ $$^ -lm
 
-$(1)/tests/bin/%: tests/%.c common.c common_run.c common.h
+$(1)/tests/bin/%: tests/%.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(1)/tests/bin
-	$$(SAN_CC) $(2) -I. -o $$@ $$< common.c common_run.c -lm
+	$$(SAN_CC) $(2) -o $$@ $$< $(LIB_SRC) -lm
 
 $(1)-build: $(addprefix $(1)/,$(PROGS)) $(patsubst tests/%.c,$(1)/tests/bin/%,$(UNIT_SRCS))
 endef
@@ -53,9 +60,9 @@ tsan: build-tsan-build tests/bin/cb_peer
 	CB_SAN=tsan CB_QUICK=$(CB_QUICK) SAN_TESTS="$(SAN_TESTS)" bash tests/t_sanitize.sh --run
 
 # ---- fuzzing --------------------------------------------------------------
-build-fuzz/%: tests/%.c common.c common.h
+build-fuzz/%: tests/%.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p build-fuzz
-	$(SAN_CC) $(FUZZ_FLAGS) -o $@ $< common.c -lm
+	$(SAN_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC) -lm
 
 fuzz-build: build-fuzz/fuzz_hello build-fuzz/fuzz_rx
 

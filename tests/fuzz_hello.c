@@ -1,12 +1,12 @@
 /*
  * libFuzzer harness for the hello protocol: cb_hello_decode, cb_hello_check,
- * cb_status_str and the reply round trip, on arbitrary bytes.
+ * cb_status_str, the reply round trip and the start message, on arbitrary bytes.
  * Invariants: decode/encode is the identity on 24 bytes; cb_hello_check
  * agrees with the protocol's rules, in their order; the reply for the
  * status round-trips bit for bit; every status has a real description.
  * Build and run: make fuzz (tests/extra.mk), or tests/t_fuzz.sh.
  */
-#include "common.h"
+#include "wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@
 static enum cb_status expected(const struct cb_hello *h)
 {
 	if (h->magic != 0x43504231u) return CB_BAD_MAGIC;
-	if (h->version != 1) return CB_BAD_VERSION;
+	if (h->version != 2) return CB_BAD_VERSION;
 	if (h->msg_size < 16 || h->msg_size > 64u * 1024 * 1024) return CB_BAD_SIZE;
 	if (h->mode > 1) return CB_BAD_MODE;
 	if (h->flags & ~1u) return CB_BAD_FLAGS;
@@ -67,5 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(memcmp(rin, rout, sizeof(rin)) == 0);
 	s = cb_status_str(r.status);
 	CHECK(s && *s);
+
+	/* The first 8 bytes as a start message: only "CPBS" and four zero bytes pass. */
+	CHECK(cb_start_check(in) == !memcmp(in, "CPBS\0\0\0\0", CB_START_LEN));
 	return 0;
 }

@@ -13,7 +13,8 @@
  * verify_errors equals the number of messages with a flipped byte (verify)
  * or 0 (no verify: payload is not looked at).
  */
-#include "common.h"
+#include "hist.h"
+#include "wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -18,15 +18,27 @@ is() { # is GOT WANT DESCRIPTION
   if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got: '$1'" ; echo "#  want: '$2'"; fi
 }
 like() { # like TEXT EXTENDED_REGEX DESCRIPTION
-  if printf '%s\n' "$1" | grep -Eq -- "$2"; then ok 0 "$3"; else ok 1 "$3"; echo "#   text: '$(printf '%s' "$1" | head -c 400)'"; echo "#  regex: '$2'"; fi
+  # A here-string, not `printf | grep -q`: under pipefail grep -q's early exit can kill printf
+  # with SIGPIPE and turn a match into a failure.
+  if grep -Eq -- "$2" <<<"$1"; then ok 0 "$3"; else ok 1 "$3"; echo "#   text: '${1:0:400}'"; echo "#  regex: '$2'"; fi
 }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 diag() { echo "# $*"; }
 done_testing() { echo "1..$TAP_N"; [ "$TAP_FAILED" = 0 ]; }
+# need_programs NAME...: exports CB_BIN_DIR (the programs under test: BIN, absolute) and ends
+# the test with one failing line if one of them is not built.
+need_programs() {
+  local b
+  CB_BIN_DIR=$(cd "${BIN:-$ROOT}" && pwd); export CB_BIN_DIR
+  for b in "$@"; do
+    [ -x "$CB_BIN_DIR/$b" ] || { echo "not ok 1 - $CB_BIN_DIR/$b is not built (run make)"; echo "1..1"; exit 1; }
+  done
+}
+
 need_root() { [ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces)"; }
 
 # field NAME LINE: value of key=value field NAME in a result line
-field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
+field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | sed -n 1p; }
 
 # Where the programs under test are: the repo root, or a sanitizer build
 # directory when tests/t_sanitize.sh re-runs the suite (CB_BIN=build-asan).

@@ -69,7 +69,7 @@ for size in 1K 64K; do
   check "stream $size iperf3: Gbps > 0 ($g)" positive "$g"
   like "$(cell "$table" "$size" A3 8)" 'zc_copied/zc_completions = [0-9]+/[1-9][0-9]*' "stream $size A3: zero-copy completions counted"
   like "$(cell "$table" "$size" A1 8)" 'A1/pred = [0-9.]+ ' "stream $size A1: compared with its predicted rate"
-  mrow=$(printf '%s\n' "$table" | sed -n '/^### memcpy/,/^###/p' | grep "^| $size |" | head -n 1)
+  mrow=$(printf '%s\n' "$table" | sed -n '/^### memcpy/,/^###/p' | grep "^| $size |" | sed -n 1,1p)
   mg=$(printf '%s\n' "$mrow" | awk -F'|' '{gsub(/ /, "", $4); print $4}')
   mc=$(printf '%s\n' "$mrow" | awk -F'|' '{gsub(/ /, "", $5); print $5}')
   check "memcpy ceiling $size: hot Gbit/s > 0 ($mg)" positive "$mg"

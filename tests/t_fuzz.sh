@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # libFuzzer on the hello parser (tests/fuzz_hello.c) and the receiver framing
 # (tests/fuzz_rx.c), built with -fsanitize=fuzzer,address,undefined, each run
-# for FUZZ_TIME seconds (default 15) from the seed corpus in tests/corpus/.
+# for FUZZ_TIME seconds (default 10) from the seed corpus in tests/corpus/.
 # New inputs go to a temporary directory, never into the repository; a crash
 # leaves its input in build-fuzz/ (crash-*) and fails the test.
 set -uo pipefail
@@ -9,7 +9,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 command -v clang >/dev/null || skip_all "clang not installed (make deps)"
-FUZZ_TIME=${FUZZ_TIME:-15}
+FUZZ_TIME=${FUZZ_TIME:-10}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -17,7 +17,7 @@ if ! make -s fuzz-build >"$TMP/build.log" 2>&1; then
   if grep -q 'libclang_rt.fuzzer\|cannot find.*fuzzer' "$TMP/build.log"; then
     skip_all "libFuzzer runtime missing (libclang-rt-14-dev)"
   fi
-  ok 1 "fuzz harnesses build"; sed 's/^/# /' "$TMP/build.log" | head -20; done_testing; exit 1
+  ok 1 "fuzz harnesses build"; sed 's/^/# /' "$TMP/build.log" | sed -n 1,20p; done_testing; exit 1
 fi
 ok 0 "fuzz harnesses build (clang -fsanitize=fuzzer,address,undefined)"
 
@@ -33,6 +33,6 @@ for h in hello rx; do
   is "$rc" 0 "fuzz_$h: ${FUZZ_TIME}s without a crash or a broken invariant"
   ok "$([ "${execs:-0}" -gt 1000 ]; echo $?)" "fuzz_$h: ran (${execs:-0} executions)"
   diag "fuzz_$h: executions=${execs:-0} ${cov} new_inputs=$(find "$TMP/$h" -type f | wc -l) time_s=$FUZZ_TIME"
-  [ "$rc" = 0 ] || grep -E 'invariant failed|ERROR|SUMMARY|Test unit written' "$TMP/$h.log" | head -n 10 | sed 's/^/#   /'
+  [ "$rc" = 0 ] || grep -E 'invariant failed|ERROR|SUMMARY|Test unit written' "$TMP/$h.log" | sed -n 1,10p | sed 's/^/#   /'
 done
 done_testing

@@ -52,10 +52,12 @@ sleep 0.3
 for impl in "${IMPLS[@]}"; do
   p=${PORT[$impl]} n=${impl#A}
   reply() { timeout 20 "$PEER" client 127.0.0.1 "$p" --reply "$@" 2>&1 | grep '^reply'; }
-  like "$(reply)" "^reply magic=0x43504231 version=1 status=0 impl=$n$" "$impl: a valid hello: status 0, impl $n"
+  like "$(reply)" "^reply magic=0x43504231 version=2 status=0 impl=$n$" "$impl: a valid hello: status 0, impl $n"
   like "$(reply --magic 0x43504232)" "status=1 " "$impl: wrong magic: status 1"
   like "$(reply --magic 0)" "status=1 " "$impl: zero magic: status 1"
-  like "$(reply --version 2)" "status=2 " "$impl: version 2: status 2"
+  like "$(reply --version 1)" "^reply magic=0x43504231 version=2 status=2 " \
+    "$impl: a version-1 client (no start message): status 2, and the reply says the server speaks 2"
+  like "$(reply --version 3)" "status=2 " "$impl: version 3: status 2"
   like "$(reply --version 0)" "status=2 " "$impl: version 0: status 2"
   like "$(reply --size 15)" "status=3 " "$impl: size 15: status 3"
   like "$(reply --size 0)" "status=3 " "$impl: size 0: status 3"
@@ -65,27 +67,44 @@ for impl in "${IMPLS[@]}"; do
   like "$(reply --mode 0xffff)" "status=4 " "$impl: mode 65535: status 4"
   like "$(reply --flags 2)" "status=5 " "$impl: flags bit 1: status 5"
   like "$(reply --flags 0x80000001)" "status=5 " "$impl: flags bit 31: status 5"
-  # Random bytes: 24 or more get a refusal (or a reset when they keep coming);
-  # fewer are a truncated hello: sent, then closed.
-  bad=0 tried=0
+  # Random bytes: 24 or more get a refusal (or a reset when they keep coming); fewer, then
+  # EOF, are a truncated hello: no reply, the server closes and logs "connection closed".
+  closed0=$(grep -c 'no hello: connection closed' "${SERR[$impl]}")
+  bad=0 tried=0 short=0
   for seed in $(seq 1 40); do
     len=$(( (seed * 37) % 200 ))
     if [ "$len" -ge 24 ]; then
       r=$(reply --random "$len" --seed "$seed")
-      [[ "$r" =~ ^reply\ (none|magic=0x43504231\ version=1\ status=[1-5]\ ) ]] || { bad=$((bad + 1)); diag "seed $seed len $len: $r"; }
+      [[ "$r" =~ ^reply\ (none|magic=0x43504231\ version=2\ status=[1-5]\ ) ]] || { bad=$((bad + 1)); diag "seed $seed len $len: $r"; }
     else
-      timeout 20 "$PEER" client 127.0.0.1 "$p" --random "$len" --seed "$seed" >/dev/null 2>&1 || bad=$((bad + 1))
+      r=$(reply --random "$len" --seed "$seed" --shut)
+      [ "$r" = "reply none" ] || { bad=$((bad + 1)); diag "seed $seed len $len (truncated): $r"; }
+      short=$((short + 1))
     fi
     tried=$((tried + 1))
   done
-  is "$bad" 0 "$impl: $tried random hellos (0..199 bytes) refused or dropped"
+  is "$bad" 0 "$impl: $tried random hellos (0..199 bytes): refused with a status, or (under 24 bytes) closed unanswered"
   for t in 0 1 4 23; do
-    timeout 20 "$PEER" client 127.0.0.1 "$p" --trunc "$t" >/dev/null 2>&1
+    r=$(reply --trunc "$t" --shut)
+    is "$r" "reply none" "$impl: a $t-byte hello then EOF: closed without a reply"
   done
+  wait_for() { for _ in $(seq 100); do [ "$(grep -c "$1" "$2")" -ge "$3" ] && return 0; sleep 0.05; done; return 1; }
+  check "$impl: the server logged each of the $((short + 4)) truncated hellos as 'no hello: connection closed'" \
+    wait_for 'no hello: connection closed' "${SERR[$impl]}" $((closed0 + short + 4))
   ok "$(kill -0 "${PID[$impl]}"; echo $?)" "$impl: server alive after hostile hellos and truncated hellos"
-  # 64 bytes of a valid hello followed by junk: the junk is stream-mode data from the client.
-  like "$(reply --raw 43504231000100000000100000000000000000000000000041414141)" "status=0 " \
-    "$impl: valid hello with trailing junk: status 0 (the junk ends the stream)"
+  # A valid hello followed by junk where the start message belongs: the server answers the
+  # hello, then refuses the junk as a start, closes and says why; nothing is streamed.
+  junk0=$(grep -c 'no start: not a start message' "${SERR[$impl]}")
+  like "$(reply --no-start --raw 4350423100020000000010000000000000000000000000004141414141414141)" "status=0 " \
+    "$impl: valid hello with trailing junk: status 0"
+  check "$impl: ...then the server refuses the junk as a start: 'no start: not a start message'" \
+    wait_for 'no start: not a start message' "${SERR[$impl]}" $((junk0 + 1))
+  # A client that starts, then sends data in stream mode: the server takes it as the end.
+  sent0=$(grep -c 'sent data in stream mode' "${SERR[$impl]}")
+  # (it reads slowly: the server looks for data from the client once per MiB sent)
+  timeout 20 "$PEER" client 127.0.0.1 "$p" --size 65536 --reply --junk 4 --hold 3 --slow 2000000 >/dev/null 2>&1
+  check "$impl: data after the start in stream mode ends that stream: 'sent data in stream mode; closing'" \
+    wait_for 'sent data in stream mode' "${SERR[$impl]}" $((sent0 + 1))
 done
 
 # ---- the well-behaved clients, run alongside -----------------------------------

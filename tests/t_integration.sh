@@ -76,6 +76,35 @@ run_pair A1 1 -d 0.5 -s 16384
 last=$(printf '%s\n' "$CLI" | tail -n 1)
 check "stream latency p50 <= p99 <= max, all > 0" awk -v a="$(field lat_p50_us "$last")" -v b="$(field lat_p99_us "$last")" -v c="$(field lat_max_us "$last")" 'BEGIN{exit !(a>0 && a<=b && b<=c)}'
 
+# The documented result lines must be what the programs print: every transcript line in the
+# README (and docs/) has exactly the fields of a real result line of the same side and
+# technique, and every field of a real line is defined in a field table.
+keys() { tr ' ' '\n' <<<"$1" | sed -n 's/=.*//p' | tr '\n' ' '; }
+run_pair A2 1 -d 0.2 -s 64K
+real_cli=$(printf '%s\n' "$CLI" | tail -n 1) real_srv=$SRV
+run_pair A3 1 -d 0.2 -s 64K
+real_srv3=$SRV
+docs=$(cat "$ROOT/README.md" "$ROOT"/docs/*.md 2>/dev/null)
+n=0
+while read -r line; do
+  [ -n "$line" ] || continue
+  n=$((n + 1))
+  case "$line" in
+    *side=client*) want=$real_cli ;;
+    *impl=A3*side=server*) want=$real_srv3 ;;
+    *) want=$real_srv ;;
+  esac
+  is "$(keys "$line")" "$(keys "$want")" "documented transcript line $n has the fields of a real one ($(field impl "$line") $(field side "$line"))"
+done < <(grep -E '^result impl=' <<<"$docs")
+check "the docs show at least one client and one server result line ($n)" test "$n" -ge 2
+# the words in backticks in the first cell of every table row
+defined=" $(awk -F'|' '/^\|/ { n = split($2, a, "`"); for (i = 2; i <= n; i += 2) print a[i] }' <<<"$docs" | tr '\n' ' ') "
+undefined=""
+for k in $(keys "$real_cli") $(keys "$real_srv3"); do
+  [[ "$defined" == *" $k "* ]] || undefined="$undefined $k"
+done
+is "$undefined" "" "every result field is defined in a field table of the docs"
+
 # The server serves clients one after another and several at once.
 start_server A3 -q
 for _ in 1 2 3; do "$BIN/A3_client" -H 127.0.0.1 -p "$SRV_PORT" -t 3 -d 0.2 --verify >/dev/null & done

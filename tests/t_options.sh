@@ -20,12 +20,12 @@ reject() {
   desc="$bin $(printf '%q ' "$@")"
   err=$(timeout "$TMO" "$BIN/$bin" "$@" 2>&1 >/dev/null); rc=$?
   lines=$(printf '%s' "$err" | grep -c '')
-  if [ "$rc" = 2 ] && [ "$lines" = 1 ] && printf '%s\n' "$err" | grep -Eq -- "$re"; then
+  if [ "$rc" = 2 ] && [ "$lines" = 1 ] && grep -Eq -- "$re" <<<"$err"; then
     ok 0 "rejects: ${desc% }"
   else
     ok 1 "rejects: ${desc% }"
     diag "  exit $rc (want 2), $lines stderr lines (want 1), must match /$re/:"
-    printf '%s\n' "$err" | head -n 5 | sed 's/^/#   | /'
+    printf '%s\n' "$err" | sed -n 1,5p | sed 's/^/#   | /'
   fi
 }
 
@@ -36,10 +36,10 @@ accept() {
   local err rc desc
   desc="$bin $(printf '%q ' "$@")"
   err=$(timeout "$TMO" "$BIN/$bin" "$@" 2>&1 >/dev/null); rc=$?
-  if [ "$rc" = 1 ] && printf '%s\n' "$err" | grep -q 'connect'; then
+  if [ "$rc" = 1 ] && grep -q 'connect' <<<"$err"; then
     ok 0 "accepts: ${desc% }"
   else
-    ok 1 "accepts: ${desc% }"; diag "  exit $rc: $(printf '%s' "$err" | head -c 300)"
+    ok 1 "accepts: ${desc% }"; diag "  exit $rc: ${err:0:300}"
   fi
 }
 
@@ -160,6 +160,32 @@ for impl in A1 A2 A3; do
   like "$out" "--threads.*default 1\\)" "$c --help shows the default threads"
   like "$out" "--duration.*default 5\\)" "$c --help shows the default duration"
   like "$out" "default stream" "$c --help shows the default mode"
+  # The usage line lists every option the help describes; numbers show their range.
+  usage_line=$(sed -n 1p <<<"$out")
+  missing=""
+  while read -r short long; do
+    [ "$long" = --help ] && continue
+    [[ "$usage_line" == *"$short "* || "$usage_line" == *"$long"* ]] || missing="$missing $long"
+  done < <(sed -nE 's/^  (-[a-zA-Z]),? +(--[a-z-]+).*/\1 \2/p; s/^      (--[a-z-]+).*/\1 \1/p' <<<"$out")
+  is "$missing" "" "$c --help: the usage line names every option"
+  for o in --size --threads --duration --interval --rcvlowat; do
+    like "$(grep -E -- "$o " <<<"$out")" '[0-9]\.\.[0-9]' "$c --help: $o shows its range"
+  done
+  like "$out" "130 interrupted" "$c --help names exit code 130"
 done
 rm -f /tmp/cb_opt_err.$$
+
+# One size grammar everywhere: the clients (cb_parse_size), run_experiments.sh --sizes and the
+# bench scripts (lib/size.sh) accept and refuse exactly the same sizes.
+# shellcheck source=../lib/size.sh disable=SC1091
+. "$ROOT/lib/size.sh"
+for sz in 16 15 1 0 4K 4k 64K 1M 64M 64m 65M 67108864 67108865 +16 -16 16B 1.5K 0x10 4KK 010 0016 ''; do
+  err=$(timeout "$TMO" "$BIN/A1_client" -H 127.0.0.1 -p 9 -d 0.01 -s "$sz" 2>&1 >/dev/null); crc=$?
+  [ "$crc" = 2 ] && c_ok=no || c_ok=yes
+  CB_BIN_DIR=$BIN timeout "$TMO" bash "$ROOT/run_experiments.sh" --sizes "$sz" --dry-run >/dev/null 2>&1; rrc=$?
+  [ "$rrc" = 0 ] && r_ok=yes || r_ok=no
+  cb_size_bytes "$sz" >/dev/null && l_ok=yes || l_ok=no
+  is "$c_ok $r_ok $l_ok" "$c_ok $c_ok $c_ok" "size '$sz': client, run_experiments.sh and lib/size.sh agree ($c_ok)"
+done
+is "$(cb_size_bytes 4K) $(cb_size_bytes 64m) $(cb_size_bytes 0016)" "4096 67108864 16" "lib/size.sh: K, M and leading zeros (decimal, not octal)"
 done_testing

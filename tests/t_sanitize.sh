@@ -45,7 +45,7 @@ for san in "${sans[@]}"; do
     out=$(timeout 120 "$u" 2>&1); rc=$?
     p=$(grep -cE '^ok [0-9]+' <<<"$out"); f=$(grep -cE '^not ok [0-9]+' <<<"$out")
     ok "$([ "$rc" = 0 ] && [ "$f" = 0 ]; echo $?)" "$san: $(basename "$u") ($p passed, $f failed, exit $rc)"
-    [ "$f" = 0 ] || grep -E '^not ok' <<<"$out" | head -n 5 | sed 's/^/#   /'
+    [ "$f" = 0 ] || grep -E '^not ok' <<<"$out" | sed -n 1,5p | sed 's/^/#   /'
   done
   for t in $SAN_TESTS; do
     start=$(date +%s)
@@ -53,13 +53,13 @@ for san in "${sans[@]}"; do
     p=$(grep -cE '^ok [0-9]+' <<<"$out"); f=$(grep -cE '^not ok [0-9]+' <<<"$out")
     ok "$([ "$rc" = 0 ] && [ "$f" = 0 ] && [ "$p" -gt 0 ]; echo $?)" \
       "$san: $t ($p passed, $f failed, exit $rc, $(( $(date +%s) - start ))s)"
-    [ "$f" = 0 ] || grep -E -A3 '^not ok' <<<"$out" | head -n 20 | sed 's/^/#   /'
+    [ "$f" = 0 ] || grep -E -A3 '^not ok' <<<"$out" | sed -n 1,20p | sed 's/^/#   /'
   done
   reports=$(find "$LOGS/$san" -type f | wc -l)
   is "$reports" 0 "$san: no sanitizer reports from any program"
   if [ "$reports" != 0 ]; then
-    for r in $(find "$LOGS/$san" -type f | head -n 3); do
-      diag "--- $(basename "$r")"; grep -E 'ERROR|WARNING|SUMMARY|runtime error|#[0-9] ' "$r" | head -n 15 | sed 's/^/#   /'
+    for r in $(find "$LOGS/$san" -type f | sed -n 1,3p); do
+      diag "--- $(basename "$r")"; grep -E 'ERROR|WARNING|SUMMARY|runtime error|#[0-9] ' "$r" | sed -n 1,15p | sed 's/^/#   /'
     done
     mkdir -p "$ROOT/build-$san/reports" && cp "$LOGS/$san"/* "$ROOT/build-$san/reports/"
     diag "all reports copied to build-$san/reports/"

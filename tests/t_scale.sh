@@ -2,21 +2,36 @@
 # 256 concurrent connections against each server, stream and rr, --verify:
 # all served (server clients=256 errors=0), no client error, no verify error,
 # and not a byte lost or invented: server bytes == sum of client total_bytes.
-# Private netns. CB_QUICK=1 shortens the window.
+# Private netns. CB_QUICK=1 shortens the window (3 s -> 2 s).
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 in_private_netns "$@"
 
 CONNS=256
-dur=1; [ "${CB_QUICK:-0}" = 1 ] && dur=0.5
+# 512 threads (256 senders, 256 receivers) on a 2-core machine: the scheduler gives each a
+# turn only every ~1.5 s (3 ms minimum slice each), so a 1 s window could leave a connection
+# without a single message (seen under load). The windows are longer than one such round.
+dur=3; [ "${CB_QUICK:-0}" = 1 ] && dur=2
 # The server and 256 client threads each have a descriptor per connection.
 ulimit -n 4096 2>/dev/null || true
+# Congestion control reno, as the sweep's namespaces do (CB_TCP_CC=auto): with this machine's bbr
+# (no fq qdisc, so TCP paces with a timer per burst) some of 256 A3 flows got no byte for 3 s
+# (measured: fewest messages per connection 0 in 3 runs of 3; with reno 20..105 and 56% more
+# throughput). That is the kernel's pacing, not the fairness of the programs under test.
+sysctl -qw net.ipv4.tcp_congestion_control=reno 2>/dev/null || true
+
+# Under a sanitizer A3 fills its pools (each connection's share of the budget, 4 MiB by
+# default) 5-15x slower, and 256 of them before the client's 10 s hello timeout was too
+# slow for CI (87 of 256 timed out): a quarter of the budget there, which also makes the
+# pools wait for their oldest slot, a path worth racing.
+srv_args=(-q -n "$CONNS")
+[ "$BIN" = "$ROOT" ] || srv_args+=(--mem-budget 256M)
 
 for impl in A1 A2 A3; do
   for mode in stream rr; do
     what="$impl $mode x$CONNS"
-    start_server "$impl" -q -n "$CONNS" || { ok 1 "$what: server starts"; continue; }
+    start_server "$impl" "${srv_args[@]}" || { ok 1 "$what: server starts"; continue; }
     out=$(timeout 120 "$BIN/${impl}_client" -H 127.0.0.1 -p "$SRV_PORT" -t "$CONNS" -s 16K -m "$mode" \
       -d "$dur" --verify 2>&1); rc=$?
     # -n 256: the server exits by itself once all 256 have come and gone.
@@ -33,13 +48,24 @@ for impl in A1 A2 A3; do
     is "$(field rejected "$sres")" 0 "$what: server rejected=0"
     is "$(field errors "$sres")" 0 "$what: server errors=0"
     is "$(field bytes "$sres")" "$(field total_bytes "$res")" "$what: server bytes == client total_bytes"
-    ok "$([ "$(field messages "$res")" -ge "$CONNS" ] 2>/dev/null; echo $?)" "$what: at least one message per connection in the window"
+    if [ "$BIN" = "$ROOT" ]; then
+      ok "$([ "$(field min_conn_messages "$res")" -ge 1 ] 2>/dev/null; echo $?)" \
+        "$what: every connection got at least one message in the window (fewest: $(field min_conn_messages "$res"))"
+    else   # TSan runs 512 threads 5-15x slower: some get no turn in 2 s; a race, not fairness, is its question
+      ok 0 "$what: per-connection fairness not judged under a sanitizer (fewest: $(field min_conn_messages "$res")) # SKIP"
+    fi
     if [ "$impl" = A3 ]; then
-      is "$(field zc_missing "$sres")" 0 "$what: zc_missing=0"
+      is "$(( $(field zc_completions "$sres") + $(field zc_missing "$sres") ))" "$(field zc_sends "$sres")" \
+        "$what: zc_completions + zc_missing == zc_sends"
+      if [ "$BIN" = "$ROOT" ]; then
+        is "$(field zc_missing "$sres")" 0 "$what: zc_missing=0"
+      else   # a client 5-15x slower reads to EOF after the server's 2 s wait: it parks, as it must
+        ok 0 "$what: zc_missing not judged under a sanitizer (missing: $(field zc_missing "$sres"), parked: $(field zc_parked "$sres")) # SKIP"
+      fi
       is "$(field zc_bogus "$sres")" 0 "$what: zc_bogus=0"
     fi
     diag "$what: bytes=$(field bytes "$sres") messages=$(field messages "$sres") client_messages=$(field messages "$res")"
-    [ "$rc" = 0 ] || printf '%s\n' "$out" | grep -v '^result' | head -n 5 | sed 's/^/#   client: /'
+    [ "$rc" = 0 ] || printf '%s\n' "$out" | grep -v '^result' | sed -n 1,5p | sed 's/^/#   client: /'
     rm -f "$SRV_OUT" "$SRV_ERR"
   done
 done

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs shellcheck -S warning (style notes are not failures, warnings are)
-# on every shell script the repository tracks: *.sh and .ci/run.
+# on every shell script the repository tracks: *.sh and .ci/run; and, in every
+# script that sets pipefail, no pipeline into a reader that may quit early
+# (`| grep -q`, `| head`): the writer then dies of SIGPIPE and the pipeline
+# fails at random (setup_netns.sh status said "not up" 17 times in 40 so).
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
@@ -17,6 +20,22 @@ for f in "${files[@]}"; do
   [ -e "$f" ] || continue
   out=$(shellcheck -x -P SCRIPTDIR -S warning "$f" 2>&1); rc=$?
   is "$rc" 0 "shellcheck $f"
-  [ "$rc" = 0 ] || printf '%s\n' "$out" | grep -E '^In |SC[0-9]+' | head -n 10 | sed 's/^/#   /'
+  [ "$rc" = 0 ] || printf '%s\n' "$out" | grep -E '^In |SC[0-9]+' | sed -n 1,10p | sed 's/^/#   /'
+done
+
+# early_exit_pipes FILE: lines of FILE (not comments) that pipe into grep -q / head.
+early_exit_pipes() {
+  # (gr[e]p, h[e]ad: so that this line does not match itself)
+  grep -nE '(^|[^|])\|[[:space:]]*(gr[e]p[[:space:]]+(-[[:alnum:]]*q[[:alnum:]]*|--quiet)|h[e]ad)([[:space:]]|$|\))' "$1" |
+    grep -vE '^[0-9]+:[[:space:]]*#' || true
+}
+# The check itself must see the bug it is for.
+probe=$(mktemp); printf 'set -o pipefail\nip addr \x7c grep -qF x\n' >"$probe"   # \x7c: a pipe
+ok "$([ -n "$(early_exit_pipes "$probe")" ]; echo $?)" "the early-exit pipe check finds ip addr piped into grep -qF"
+rm -f "$probe"
+for f in "${files[@]}"; do
+  [ -e "$f" ] && grep -q pipefail "$f" || continue
+  bad=$(early_exit_pipes "$f")
+  is "$bad" "" "$f: no pipeline into grep -q or head under pipefail"
 done
 done_testing

@@ -7,18 +7,14 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 need_root
 cd "$ROOT" || exit 1
-# the programs under test: BIN from lib.sh (repo root, or a sanitizer build directory)
-CB_BIN_DIR=$(cd "${BIN:-$ROOT}" && pwd); export CB_BIN_DIR
-for b in A1_server A1_client A3_server A3_client; do
-  [ -x "$CB_BIN_DIR/$b" ] || { echo "not ok 1 - $CB_BIN_DIR/$b is not built (run make)"; echo "1..1"; exit 1; }
-done
+need_programs A1_server A1_client A3_server A3_client
 
 export CB_NS_SERVER="cbe_s$$" CB_NS_CLIENT="cbe_c$$" CB_PORT_BASE=$((20000 + $$ % 20000))
 tmp=$(mktemp -d)
 cleanup() { bash "$ROOT/setup_netns.sh" down >/dev/null 2>&1; rm -rf "$tmp"; }
 trap cleanup EXIT
-NCOL=28
-HEADER="impl,mode,msg_size,threads,rep,duration_s,throughput_gbps,msgs_per_s,lat_p50_us,lat_p99_us,lat_max_us,cycles,instructions,l1d_misses,llc_misses,context_switches,cpu_migrations,task_clock_ms,cycles_per_byte,cpu_ns_per_byte,zc_sends,zc_completions,zc_copied,verify_errors,client_cpu_pct,steal_pct,netns,pin"
+NCOL=32
+HEADER="impl,mode,msg_size,threads,rep,duration_s,throughput_gbps,msgs_per_s,lat_p50_us,lat_p99_us,lat_max_us,cycles,instructions,l1d_misses,llc_misses,context_switches,cpu_migrations,task_clock_ms,cycles_per_byte,cpu_ns_per_byte,zc_sends,zc_completions,zc_copied,verify_errors,client_cpu_pct,steal_pct,netns,pin,zc_copied_pct,server_host,client_host,path"
 
 # our programs' processes started by this test's sweeps: executable path, and a port from this
 # test's range (CB_PORT_BASE..+199) on the command line (others may be running the programs too)
@@ -38,15 +34,26 @@ col() { # col NAME CSV: values of column NAME (data rows)
 }
 all_rows_have() { awk -F, -v n="$2" 'NF != n { bad = 1 } END { exit bad }' "$1"; }
 
+have_mpl=0
+for p in python3 /usr/bin/python3; do "$p" -c 'import matplotlib' >/dev/null 2>&1 && have_mpl=1; done
+
 # --- 1. a tiny sweep, stream + rr ------------------------------------------------------------
 out=$tmp/s1/results.csv
-log=$(timeout 100 bash run_experiments.sh --impls A1,A3 --sizes 4096 --threads 1,2 --duration 1 --rr-duration 1 \
+log=$(timeout 100 bash run_experiments.sh --no-profile --impls A1,A3 --sizes 4096 --threads 1,2 --duration 1 --rr-duration 1 \
   --reps 1 --out "$out" 2>&1); rc=$?
-is "$rc" 0 "tiny sweep exits 0"
+if [ "$have_mpl" = 1 ]; then
+  is "$rc" 0 "tiny sweep exits 0"
+else   # the rows are all there, but the sweep cannot draw: it says so and exits 1
+  is "$rc" 1 "tiny sweep without matplotlib exits 1 (CSV kept, no plots)"
+fi
 [ "$rc" = 0 ] || printf '%s\n' "$log" | tail -n 20 | sed 's/^/#   /'
 like "$log" "8 runs .*estimated" "prints the plan and an estimate up front"
 like "$log" '\[8/8\] A3 4096 B x2 rr rep 1 \.\.\. [0-9.]+ Gbps.*\(eta' "progress lines with throughput and eta"
 is "$(head -n 1 "$out")" "$HEADER" "CSV header"
+# every column is defined in docs/pipeline.md's table (the words in backticks in the first cells)
+documented=" $(awk '/^##+ results.csv: every column/ { on = 1; next } on && /^#/ { exit } on && /^\|/ { n = split($2, a, "`"); for (i = 2; i <= n; i += 2) print a[i] }' FS='|' docs/pipeline.md | tr '\n' ' ') "
+undoc=""; for c in ${HEADER//,/ }; do [[ "$documented" == *" $c "* ]] || undoc="$undoc $c"; done
+is "$undoc" "" "every CSV column is defined in docs/pipeline.md's results.csv table"
 is "$(($(wc -l <"$out") - 1))" 8 "8 rows: 2 impls x 2 thread counts x (stream + rr)"
 check "every row has $NCOL columns" all_rows_have "$out" "$NCOL"
 is "$(col mode "$out" | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')" "rr=4 stream=4 " "4 stream + 4 rr rows"
@@ -59,23 +66,38 @@ check "machine side file written" test -s "$machine"
 for k in "kernel: Linux" "cpu_model: ." "cores: [0-9]+" "perf: ." "hw_counters: (yes|no)" "date: 20" "command: .*run_experiments.sh"; do
   like "$(cat "$machine" 2>/dev/null)" "^$k" "side file has ${k%%:*}"
 done
-if grep -q '^hw_counters: no' "$machine" 2>/dev/null; then
+# Whether this machine has hardware counters is asked of perf directly, not of the machine file
+# (the code under test writes that: a parser writing 0 would flip its answer and pass).
+hw_raw=$(perf stat -x, -e instructions -- true 2>&1 >/dev/null)
+if [[ "$hw_raw" == *"<not supported>"* || "$hw_raw" == *"<not counted>"* ]]; then
+  like "$(cat "$machine" 2>/dev/null)" "hw_counters: no" "perf says no HW counters here; the machine file agrees"
   for c in cycles instructions l1d_misses llc_misses cycles_per_byte; do
     is "$(col "$c" "$out" | sort -u | tr '\n' ' ')" " " "no HW counters here: $c cells are empty (not 0)"
   done
 else
-  diag "hardware counters work here: checking they are numbers"
-  check "cycles are numbers" bash -c "awk -F, 'NR > 1 && \$12 !~ /^[0-9]+\$/ { bad = 1 } END { exit bad }' '$out'"
+  diag "hardware counters work here (perf: ${hw_raw:0:80}): checking they are numbers"
+  like "$(cat "$machine" 2>/dev/null)" "hw_counters: yes" "perf counts instructions here; the machine file agrees"
+  check "cycles are positive numbers in every row" bash -c "awk -F, 'NR > 1 && !(\$12 ~ /^[0-9]+\$/ && \$12 > 0) { bad = 1 } END { exit !(NR > 1 && !bad) }' '$out'"
 fi
 check "A3 rows carry zero-copy counts, A1 rows leave them empty" bash -c \
   "awk -F, 'NR > 1 && ((\$1 == \"A3\" && \$22 == \"\") || (\$1 == \"A1\" && (\$21 != \"\" || \$22 != \"\"))) { bad = 1 } END { exit bad }' '$out'"
-check "no text in numeric cells" bash -c "! tail -n +2 '$out' | cut -d, -f3- | grep -q '[^0-9.,]'"
-for f in throughput_vs_size latency_vs_threads cache_misses_vs_size cycles_per_byte_vs_size cpu_ns_per_byte_vs_size zc_copied_share; do
-  is "$(head -c 8 "$tmp/s1/plots/$f.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" 89504e470d0a1a0a "$f.png is a PNG"
-done
-sum=$(cat "$tmp/s1/plots/summary.md" 2>/dev/null)
-like "$sum" "A1" "summary.md mentions A1"
-like "$sum" "A3" "summary.md mentions A3"
+check "no text in numeric cells" bash -c "[ \"\$(tail -n +2 '$out' | cut -d, -f3-27,29 | grep -c '[^0-9.,]')\" = 0 ]"
+check "zc_copied_pct = zc_copied / zc_completions x 100 in A3 rows, empty in A1 rows" bash -c \
+  "awk -F, 'NR > 1 && ((\$1 == \"A3\" && \$29 != sprintf(\"%.2f\", 100 * \$23 / \$22)) || (\$1 == \"A1\" && \$29 != \"\")) { bad = 1 } END { exit !(NR > 1 && !bad) }' '$out'"
+me=$(uname -n | sed 's/[^A-Za-z0-9._-]/_/g')
+is "$(col server_host "$out" | sort -u),$(col client_host "$out" | sort -u),$(col path "$out" | sort -u)" "$me,$me,veth" \
+  "namespaces: server_host = client_host = this host, path veth, in every row"
+like "$(cat "$machine" 2>/dev/null)" "server_nic: cbveth_s" "machine file names the server side's interface"
+if [ "$have_mpl" = 1 ]; then
+  for f in throughput_vs_size latency_vs_threads cache_misses_vs_size cycles_per_byte_vs_size cpu_ns_per_byte_vs_size zc_copied_share; do
+    is "$(head -c 8 "$tmp/s1/plots/$f.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" 89504e470d0a1a0a "$f.png is a PNG"
+  done
+  sum=$(cat "$tmp/s1/plots/summary.md" 2>/dev/null)
+  like "$sum" "A1" "summary.md mentions A1"
+  like "$sum" "A3" "summary.md mentions A3"
+else
+  ok 0 "plots and summary.md: no Python with matplotlib here # SKIP"
+fi
 is "$(ns_left)" 0 "no namespace left after the sweep"
 is "$(new_procs | tr '\n' ' ')" "" "no server or client left after the sweep"
 
@@ -83,7 +105,7 @@ is "$(new_procs | tr '\n' ' ')" "" "no server or client left after the sweep"
 out2=$tmp/s2/results.csv
 # job control on: a background job of a script would otherwise start with SIGINT ignored
 set -m
-bash run_experiments.sh --impls A1,A3 --sizes 4096,65536 --threads 1,2 --duration 2 --rr-duration 2 --reps 2 \
+bash run_experiments.sh --no-profile --impls A1,A3 --sizes 4096,65536 --threads 1,2 --duration 2 --rr-duration 2 --reps 2 \
   --no-plots --out "$out2" >"$tmp/s2.log" 2>&1 &
 pid=$!
 set +m
@@ -106,7 +128,7 @@ check "interrupted CSV: last line ends with a newline" bash -c "[ \"\$(tail -c 1
 is "$(ns_left)" 0 "no namespace left after SIGINT"
 sleep 0.3
 is "$(new_procs | tr '\n' ' ')" "" "no server or client left after SIGINT"
-check "no temp files left next to the CSV" bash -c "! ls '$tmp/s2' | grep -q partial"
+check "no temp files left next to the CSV" bash -c "[ \"\$(find '$tmp/s2' -name '*partial*' | wc -l)\" = 0 ]"
 
 # --- 3. leftovers of a crash are cleaned at start; loopback; perf refusing events -------------
 bash setup_netns.sh up >/dev/null 2>&1
@@ -114,7 +136,7 @@ ip netns exec "$CB_NS_SERVER" sleep 300 &
 stray=$!
 out3=$tmp/s3/results.csv
 log=$(CB_PERF="$ROOT/tests/fixtures/perf/fake-perf" FAKE_PERF_REJECT="cycles,instructions" \
-  timeout 60 bash run_experiments.sh --impls A1 --sizes 4096 --threads 1 --duration 1 --rr-duration 1 --reps 1 --pin 0:1 \
+  timeout 60 bash run_experiments.sh --no-profile --impls A1 --sizes 4096 --threads 1 --duration 1 --rr-duration 1 --reps 1 --pin 0:1 \
   --no-plots --out "$out3" 2>&1); rc=$?
 is "$rc" 0 "sweep over leftovers with a perf that refuses cycles/instructions exits 0"
 like "$log" "removing leftover namespaces" "leftover namespaces from a crash are cleaned at start"
@@ -128,17 +150,45 @@ is "$(col pin "$out3" | sort -u)" "0:1" "--pin is recorded in every row"
 is "$(ns_left)" 0 "no namespace left"
 
 out4=$tmp/s4/results.csv
-log=$(timeout 60 bash run_experiments.sh --no-netns --impls A3 --sizes 65536 --threads 2 --duration 1 --rr-duration 1 --reps 1 \
+log=$(timeout 60 bash run_experiments.sh --no-profile --no-netns --impls A3 --sizes 65536 --threads 2 --duration 1 --rr-duration 1 --reps 1 \
   --no-plots --out "$out4" 2>&1); rc=$?
 is "$rc" 0 "loopback sweep (--no-netns) exits 0"
 like "$log" "loopback mode" "loopback mode announced"
 is "$(col netns "$out4" | sort -u)" 0 "netns column is 0 in loopback mode"
+is "$(col path "$out4" | sort -u)" loopback "path column is loopback in loopback mode"
 is "$(col pin "$out4" | sort -u)" "" "pin column empty without --pin"
-check "loopback rows have throughput" bash -c "awk -F, 'NR > 1 && !(\$7 > 0) { bad = 1 } END { exit bad && NR == 3 }' '$out4'"
+check "loopback: 2 rows, each with a throughput" bash -c "awk -F, 'NR > 1 && !(\$7 > 0) { bad = 1 } END { exit !(NR == 3 && !bad) }' '$out4'"
 is "$(new_procs | tr '\n' ' ')" "" "no server or client left at the end"
 
+# The README's smoke command must not replace the committed results: a run that is not the
+# default sweep writes to runs/<date>-quick/ unless --out says where, and says so.
+mkdir -p "$tmp/s5"; echo "committed results" >"$tmp/s5/results.csv"
+log=$(cd "$tmp/s5" && timeout 60 bash "$ROOT/run_experiments.sh" --no-netns --quick --impls A1 --sizes 1K --threads 1 --no-rr \
+  --no-plots 2>&1); rc=$?
+is "$rc" 0 "smoke run (--no-netns --quick) exits 0"
+is "$(cat "$tmp/s5/results.csv")" "committed results" "the smoke run leaves ./results.csv alone"
+smoke=$(find "$tmp/s5/runs" -path '*-quick/results.csv' 2>/dev/null)
+is "$(($(wc -l <"${smoke:-/dev/null}") - 1))" 1 "it wrote its one row to runs/<date>-quick/results.csv"
+like "$log" "results go to $tmp/s5/runs/[0-9]{8}-[0-9]{6}-quick/results.csv" "and said where, before running"
+
+# Without root perf counts user space only: the sweep says so once, on stderr and in the machine
+# file, and leaves the context-switch and migration cells empty instead of writing their 0s.
+if id nobody >/dev/null 2>&1 && su nobody -s /bin/sh -c "test -x '$CB_BIN_DIR/A1_client' && perf --version" >/dev/null 2>&1; then
+  mkdir -p "$tmp/s6"; chmod 755 "$tmp"; chmod 777 "$tmp/s6"
+  su nobody -s /bin/bash -c "cd '$tmp/s6' && CB_BIN_DIR='$CB_BIN_DIR' timeout 60 bash '$ROOT/run_experiments.sh' --no-netns --quick \
+    --impls A1 --sizes 1K --threads 1 --no-rr --no-plots --out '$tmp/s6/results.csv'" >"$tmp/s6.out" 2>"$tmp/s6.err"; rc=$?
+  is "$rc" 0 "non-root loopback sweep exits 0"
+  is "$(grep -c 'perf counts user space only' "$tmp/s6.err")" 1 "non-root: 'perf counts user space only' said once on stderr"
+  like "$(cat "$tmp/s6/results.machine.txt" 2>/dev/null)" "perf_scope: user space only" "non-root: and in the machine file"
+  is "$(col context_switches "$tmp/s6/results.csv"),$(col cpu_migrations "$tmp/s6/results.csv")" "," \
+    "non-root: context_switches and cpu_migrations cells are empty, not 0"
+  check "non-root: task-clock is still counted" bash -c "[ -n \"\$(awk -F, 'NR == 2 { print \$18 }' '$tmp/s6/results.csv')\" ]"
+else
+  ok 0 "non-root sweep: user nobody cannot run perf or the programs here # SKIP"
+fi
+
 # --- 4. bad options ---------------------------------------------------------------------------
-for args in "--sizes 12k" "--threads 0" "--duration -1" "--reps x" "--impls A9" "--pin 0" "--pin 0:999" "--bogus"; do
+for args in "--sizes 12" "--sizes 1.5K" "--threads 0" "--duration -1" "--reps x" "--impls A9" "--pin 0" "--pin 0:999" "--bogus"; do
   # shellcheck disable=SC2086
   o=$(bash run_experiments.sh $args --out "$tmp/bad.csv" 2>&1); rc=$?
   is "$rc" 2 "bad option '$args' exits 2"

@@ -4,11 +4,14 @@
  *   cb_peer client HOST PORT [--raw HEX | --random N [--seed S]]
  *                  [--magic X] [--version V] [--mode M] [--size S] [--flags F]
  *                  [--trunc N] [--reply] [--hold SEC] [--slow BPS]
- *                  [--wait-close MAXSEC] [--drip SEC]
+ *                  [--wait-close MAXSEC] [--drip SEC] [--shut]
  *     Sends a hello (valid by default; fields overridable), or raw/random
  *     bytes, or only the first N bytes of it (--trunc), then:
+ *       --shut           shuts down its sending side (the server reads EOF);
  *       --reply          reads the 16-byte reply: "reply magic=.. status=.. impl=.."
- *                        or "reply none" when the server closed first;
+ *                        or "reply none" when the server closed first; after a
+ *                        good one sends the start message (not with --no-start),
+ *                        then --junk N bytes of 'A' (data a stream client never sends);
  *       --hold SEC       keeps the connection open SEC seconds without reading
  *                        (with --slow BPS: reading BPS bytes per second);
  *       --wait-close MAX waits (reading nothing) for the server to close the
@@ -18,14 +21,19 @@
  *     when the server hangs up: "closed_after_s=X" from the first byte, or
  *     "closed_after_s=none" when everything was sent.
  *
- *   cb_peer fakeserver [--flip SEQ] [--impl I] [--cut SEQ]
+ *   cb_peer fakeserver [--flip SEQ] [--impl I] [--cut SEQ] [--early N] [--silent] [--no-eof]
  *     Listens on 127.0.0.1, an ephemeral port ("listening port=P"), serves one
  *     stream client correctly except: message SEQ gets one payload byte
  *     flipped (--flip), or the connection is closed half-way through message
- *     SEQ (--cut). Exits after the client leaves.
+ *     SEQ (--cut), or N messages are sent before the client's start arrives
+ *     (--early: protocol 1's way), or the hello is never answered (--silent),
+ *     or the connection is kept open after the client's end (--no-eof).
+ *     Exits after the client leaves.
  */
 #define _GNU_SOURCE
-#include "common.h"
+#include "base.h"
+#include "net.h"
+#include "wire.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,6 +48,7 @@
 
 static double now_s(void) { return (double)cb_now_ns() / 1e9; }
 
+static void die(const char *what) __attribute__((noreturn));
 static void die(const char *what)
 {
 	fprintf(stderr, "cb_peer: %s: %s\n", what, strerror(errno));
@@ -60,10 +69,10 @@ static int client(int argc, char **argv)
 			      .msg_size = 4096, .flags = 0 };
 	unsigned char buf[65536], hello[CB_HELLO_LEN];
 	const char *raw = NULL;
-	long random_n = -1, trunc = -1, slow = 0;
+	long random_n = -1, trunc = -1, slow = 0, junk = 0;
 	unsigned seed = 1;
 	double hold = 0, wait_close = -1, drip = 0;
-	bool reply = false;
+	bool reply = false, shut = false, no_start = false;
 	size_t len;
 	char err[256];
 	int fd;
@@ -76,6 +85,8 @@ static int client(int argc, char **argv)
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!strcmp(o, "--reply")) { reply = true; continue; }
+		if (!strcmp(o, "--shut")) { shut = true; continue; }
+		if (!strcmp(o, "--no-start")) { no_start = true; continue; }
 		if (!v) { fprintf(stderr, "cb_peer: %s needs a value\n", o); return 2; }
 		i++;
 		if (!strcmp(o, "--raw")) raw = v;
@@ -91,9 +102,10 @@ static int client(int argc, char **argv)
 		else if (!strcmp(o, "--slow")) slow = strtol(v, NULL, 0);
 		else if (!strcmp(o, "--wait-close")) wait_close = strtod(v, NULL);
 		else if (!strcmp(o, "--drip")) drip = strtod(v, NULL);
+		else if (!strcmp(o, "--junk")) junk = strtol(v, NULL, 0);
 		else { fprintf(stderr, "cb_peer: unknown option %s\n", o); return 2; }
 	}
-	fd = cb_connect(argv[2], (unsigned)atoi(argv[3]), err, sizeof(err));
+	fd = cb_connect(argv[2], (unsigned)atoi(argv[3]), 10.0, NULL, err, sizeof(err));
 	if (fd < 0) {
 		fprintf(stderr, "cb_peer: %s\n", err);
 		return 1;
@@ -130,10 +142,12 @@ static int client(int argc, char **argv)
 		printf("closed_after_s=none\n");
 		return 0;
 	}
-	if (len && cb_write_all(fd, buf, len) < 0) {
+	if (len && cb_write_all(fd, buf, len, NULL) < 0) {
 		/* A server may reset a connection that sends junk: say so, not fail. */
 		printf("send_error=%s\n", strerror(errno));
 	}
+	if (shut)
+		shutdown(fd, SHUT_WR);    /* the hello ends here: the server sees EOF at once */
 	double t_sent = now_s();
 	if (reply) {
 		unsigned char in[CB_REPLY_LEN];
@@ -146,6 +160,17 @@ static int client(int argc, char **argv)
 			cb_reply_decode(in, &r);
 			printf("reply magic=0x%08x version=%u status=%u impl=%u\n",
 			       r.magic, r.version, r.status, r.impl);
+			/* A good reply, then the start, as a client does: the server sends now. */
+			if (r.status == CB_OK && !no_start) {
+				unsigned char start[CB_START_LEN];
+
+				cb_start_encode(start);
+				if (cb_write_all(fd, start, sizeof(start), NULL) < 0)
+					printf("send_error=%s\n", strerror(errno));
+				memset(buf, 'A', (size_t)junk < sizeof(buf) ? (size_t)junk : sizeof(buf));
+				if (junk > 0 && cb_write_all(fd, buf, (size_t)junk, NULL) < 0)
+					printf("send_error=%s\n", strerror(errno));
+			}
 		}
 		fflush(stdout);
 	}
@@ -181,9 +206,37 @@ static int client(int argc, char **argv)
 	return 0;
 }
 
+/* Waits (reading and dropping anything) until the peer closes, or 30 s. */
+static void until_peer_closes(int fd)
+{
+	char b[4096];
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	while (poll(&p, 1, 30000) > 0 && recv(fd, b, sizeof(b), 0) > 0)
+		;
+}
+
+/* Message seq of size bytes, as a server sends it (flipped or cut as told): 0 or -1. */
+static int send_message(int fd, unsigned char *msg, uint32_t size, uint64_t seq, long flip, long cut)
+{
+	uint8_t key = cb_seq_key(seq);
+	size_t len = size;
+
+	cb_put_be64(msg, seq);
+	cb_put_be64(msg + 8, cb_now_ns());
+	for (uint32_t k = CB_HDR_LEN; k < size; k++)
+		msg[k] = cb_pattern(key, k);
+	if ((long)seq == flip)
+		msg[size - 1] ^= 0x01;   /* one bit of one byte */
+	if ((long)seq == cut)
+		len = size / 2;
+	return cb_write_all(fd, msg, len, NULL);
+}
+
 static int fakeserver(int argc, char **argv)
 {
-	long flip = -1, cut = -1;
+	long flip = -1, cut = -1, early = 0;
+	bool silent = false, no_eof = false;
 	unsigned impl = 1, port;
 	unsigned char in[CB_HELLO_LEN], out[CB_REPLY_LEN];
 	struct cb_hello h;
@@ -191,8 +244,12 @@ static int fakeserver(int argc, char **argv)
 	unsigned char *msg;
 	int lfd, fd;
 
-	for (int i = 2; i + 1 < argc; i += 2) {
+	for (int i = 2; i < argc; i += 2) {
+		if (!strcmp(argv[i], "--silent")) { silent = true; i--; continue; }
+		if (!strcmp(argv[i], "--no-eof")) { no_eof = true; i--; continue; }
+		if (i + 1 >= argc) { fprintf(stderr, "cb_peer: %s needs a value\n", argv[i]); return 2; }
 		if (!strcmp(argv[i], "--flip")) flip = strtol(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--early")) early = strtol(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--cut")) cut = strtol(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--impl")) impl = (unsigned)strtoul(argv[i + 1], NULL, 0);
 		else { fprintf(stderr, "cb_peer: unknown option %s\n", argv[i]); return 2; }
@@ -203,13 +260,17 @@ static int fakeserver(int argc, char **argv)
 	fd = accept(lfd, NULL, NULL);
 	if (fd < 0)
 		die("accept");
+	if (silent) {                     /* never answer the hello */
+		until_peer_closes(fd);
+		return 0;
+	}
 	if (cb_read_all(fd, in, sizeof(in)) < 0)
 		die("read hello");
 	cb_hello_decode(in, &h);
 	r.status = (uint16_t)cb_hello_check(&h);
 	r.impl = (uint16_t)impl;
 	cb_reply_encode(&r, out);
-	if (cb_write_all(fd, out, sizeof(out)) < 0)
+	if (cb_write_all(fd, out, sizeof(out), NULL) < 0)
 		die("send reply");
 	if (r.status != CB_OK || h.mode != CB_STREAM) {
 		fprintf(stderr, "cb_peer: hello refused or not stream mode\n");
@@ -218,20 +279,24 @@ static int fakeserver(int argc, char **argv)
 	msg = malloc(h.msg_size);
 	if (!msg)
 		die("malloc");
-	for (uint64_t seq = 0;; seq++) {
-		uint8_t key = cb_seq_key(seq);
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		size_t len = h.msg_size;
+	uint64_t seq = 0;
+	/* --early: messages before the client's start, stamped before its window opens. */
+	for (; (long)seq < early; seq++)
+		if (send_message(fd, msg, h.msg_size, seq, flip, cut) < 0)
+			die("send early");
+	{
+		unsigned char start[CB_START_LEN];
 
-		cb_put_be64(msg, seq);
-		cb_put_be64(msg + 8, cb_now_ns());
-		for (uint32_t k = CB_HDR_LEN; k < h.msg_size; k++)
-			msg[k] = cb_pattern(key, k);
-		if ((long)seq == flip)
-			msg[h.msg_size - 1] ^= 0x01;   /* one bit of one byte */
-		if ((long)seq == cut)
-			len = h.msg_size / 2;
-		if (cb_write_all(fd, msg, len) < 0)
+		if (cb_read_all(fd, start, sizeof(start)) < 0 || !cb_start_check(start)) {
+			fprintf(stderr, "cb_peer: no start message\n");
+			free(msg);
+			return 1;
+		}
+	}
+	for (;; seq++) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (send_message(fd, msg, h.msg_size, seq, flip, cut) < 0)
 			break;
 		if ((long)seq == cut)
 			break;
@@ -243,15 +308,13 @@ static int fakeserver(int argc, char **argv)
 		}
 	}
 	printf("fakeserver done\n");
-	shutdown(fd, SHUT_WR);
+	fflush(stdout);
 	/* Wait for the client to close, so it sees the data and then EOF. */
-	{
-		char b[4096];
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-
-		while (poll(&p, 1, 5000) > 0 && recv(fd, b, sizeof(b), 0) > 0)
-			;
-	}
+	if (no_eof)
+		poll(NULL, 0, 30000);     /* the connection stays open: the client waits in vain */
+	else
+		shutdown(fd, SHUT_WR);
+	until_peer_closes(fd);
 	close(fd);
 	close(lfd);
 	free(msg);

@@ -1,0 +1,363 @@
+"""Figure specs: what each figure shows, as plain data, built from the rows by pure functions.
+
+plots.py draws a spec and nothing else, so the tests can check what a figure shows (which series,
+which values, which notes, which scales) without looking at pixels. A counter the machine did not
+count yields no series and a note saying so, never a line of zeros.
+"""
+from dataclasses import dataclass, field
+
+from analysis.data import (HW_COUNTERS, IMPL_NAMES, conn_label, distinct, fmt_num, fmt_size, geomean, median_of, has_data, machine_label,
+                           one_way_valid_row, path_of, reps_per_config, run_label, series, with_derived)
+from analysis.report import copied_share, detect_regimes, regime_note
+
+IMPL_COLORS = {"A1": "C0", "A2": "C1", "A3": "C2"}
+PATH_STYLES = ("-", "--", ":", "-.")
+SPREAD = "points: median of the repetitions; bars: min-max"
+LOG_SPAN = 10.0  # a row of panels whose series span this factor or more gets a log y axis
+
+
+@dataclass
+class Series:
+    label: str
+    x: list
+    y: list
+    lo: list
+    hi: list
+    color: str = "C0"
+    style: str = "-"
+    marker: str = "o"
+
+
+@dataclass
+class Panel:
+    title: str
+    xlabel: str
+    ylabel: str
+    series: list = field(default_factory=list)
+    xscale: str = "log2"         # 'log2' (message sizes, connection counts) or 'linear'
+    xticks: list = field(default_factory=list)   # [(value, label)]
+    yscale: str = "linear"       # 'linear' or 'log'
+    ylim: tuple = None
+    notes: list = field(default_factory=list)    # computed from the data, shown under the panel title
+    empty_note: str = ""         # shown in the panel when it has no series
+    xmarks: list = field(default_factory=list)   # [(x, label)]: an x the data flags (a slow regime)
+
+
+@dataclass
+class Figure:
+    name: str
+    title: str
+    rows: list                   # [[Panel]]
+    notes: list = field(default_factory=list)    # figure-level lines under the title
+    footer: list = field(default_factory=list)   # machine and run: what a reader needs to judge the numbers
+
+    def panels(self):
+        return [p for row in self.rows for p in row]
+
+
+# ----------------------------------------------------------------------------------------------
+# building blocks
+
+def size_ticks(sizes):
+    return [(s, fmt_size(s)) for s in sizes]
+
+
+def impl_series(rows, ycol, x_col="msg_size", suffix="", style="-", marker="o", **match):
+    """One Series per technique (and per path when the rows mix paths: one line style per path,
+    the path in the label) of the medians of ycol over x_col; techniques with no data for ycol
+    get no series."""
+    out = []
+    paths = distinct(rows, "path")
+    groups = [(None, "")] if len(paths) < 2 else [(p, f", {p}") for p in paths]
+    for k, (path, plabel) in enumerate(groups):
+        for impl in distinct(rows, "impl"):
+            m = dict(match, impl=impl)
+            if path is not None:
+                m["path"] = path
+            pts = series(rows, x_col, ycol, **m)
+            if pts:
+                out.append(Series(IMPL_NAMES.get(impl, impl) + suffix + plabel, [p[0] for p in pts],
+                                  [p[1] for p in pts], [p[2] for p in pts], [p[3] for p in pts],
+                                  IMPL_COLORS.get(impl, "C3"), style if path is None else PATH_STYLES[k % 4], marker))
+    return out
+
+
+def multi_path(rows):
+    return len(distinct(rows, "path")) > 1
+
+
+def path_style_note(rows, colour="technique"):
+    """The figure-level line saying which line style is which path (rows mixing paths)."""
+    paths = distinct(rows, "path")
+    words = {"-": "solid", "--": "dashed", ":": "dotted", "-.": "dash-dot"}
+    return ("Line style = network path: " + ", ".join(f"{words[PATH_STYLES[k % 4]]} {p}" for k, p in enumerate(paths))
+            + f"; colour = {colour}. Each path is its own series, never pooled with another.")
+
+
+def by_path(rows):
+    """[(path, rows of that path)]: one group per path when the rows mix paths, else [(None, rows)]."""
+    if not multi_path(rows):
+        return [(None, rows)]
+    return [(p, [r for r in rows if r.get("path") == p]) for p in distinct(rows, "path")]
+
+
+def share_y(panels, force_linear=False, floor_zero=True):
+    """Give every panel of a row the same y range and scale: log when any series spans LOG_SPAN
+    or more (and all values are positive), else linear from 0."""
+    lows = [v for p in panels for s in p.series for v in s.lo if v is not None]
+    highs = [v for p in panels for s in p.series for v in s.hi if v is not None]
+    if not lows:
+        return
+    span = max((max(s.hi) / min(s.lo) for p in panels for s in p.series if s.lo and min(s.lo) > 0), default=1)
+    log = not force_linear and min(lows) > 0 and span >= LOG_SPAN
+    if log:
+        lim = (min(lows) / 1.4, max(highs) * 1.4)
+    else:
+        lim = (0 if floor_zero else min(lows) * 0.95, max(highs) * 1.1 if max(highs) > 0 else 1)
+    for p in panels:
+        p.yscale = "log" if log else "linear"
+        p.ylim = lim
+
+
+def slow_regime_notes(rows, ycol=None, mode="stream"):
+    """{connection count: note} for the slow side of every regime change in the data. With ycol,
+    the note also says what this figure's own metric does across the step (computed). Rows that
+    mix paths are judged path by path (a regime is one machine's), each note naming its path."""
+    if multi_path(rows):
+        out = {}
+        for path, sub in by_path(rows):
+            for t, note in slow_regime_notes(sub, ycol, mode).items():
+                out[t] = (out[t] + "; " if t in out else "") + f"{path}: {note}"
+        return out
+    out = {}
+    for st in detect_regimes(rows):
+        if not st.flagged:
+            continue
+        ratios = []
+        for impl in distinct(rows, "impl", mode=mode):
+            rs = [lo / hi for size in distinct(rows, "msg_size", mode=mode, impl=impl)
+                  for lo in [median_of(rows, ycol, mode=mode, impl=impl, msg_size=size, threads=st.lo)]
+                  for hi in [median_of(rows, ycol, mode=mode, impl=impl, msg_size=size, threads=st.hi)]
+                  if ycol and lo and hi]
+            if rs:
+                ratios.append(geomean(rs))
+        if ratios:
+            lo_r, hi_r = min(ratios), max(ratios)
+            rng = f"x{fmt_num(lo_r, 2)}" if fmt_num(lo_r, 2) == fmt_num(hi_r, 2) else \
+                f"x{fmt_num(lo_r, 2)}-{fmt_num(hi_r, 2)}"
+            out[st.lo] = (f"slow regime of the machine at {conn_label(st.lo, short=False)}, all techniques alike: "
+                          f"here each is {rng} its value with {conn_label(st.hi)} (report.md, \"Two regimes\")")
+        else:
+            out[st.lo] = regime_note(st, short=True)
+    return out
+
+
+def per_conn_row(rows, ycol, ylabel, empty_note, regime_notes=None, mode="stream"):
+    """One panel per connection count, x = message size, a series per technique."""
+    sel = [r for r in rows if r["mode"] == mode]
+    threads = distinct(sel, "threads")
+    sizes = distinct(sel, "msg_size")
+    panels = []
+    for t in threads or [None]:
+        p = Panel(conn_label(t, short=False) if t is not None else "", "message size", ylabel,
+                  impl_series(sel, ycol, threads=t, mode=mode) if t is not None else [],
+                  xticks=size_ticks(sizes), empty_note=empty_note)
+        if regime_notes and t in regime_notes:
+            p.notes.append(regime_notes[t])
+        panels.append(p)
+    share_y(panels)
+    return panels
+
+
+def footer(info, rows):
+    one_rep = reps_per_config(rows)[1] == 1
+    return [machine_label(info), run_label(info, rows) + "; "
+            + ("one repetition per point: no spread shown, differences cannot be judged" if one_rep else SPREAD)]
+
+
+def hw_missing_note(rows, cols):
+    n = len([r for r in rows if r["mode"] == "stream"])
+    return (f"Not drawn: hardware counters were not available on this machine ({', '.join(cols)} empty in all {n} "
+            "stream rows; perf: <not supported>). Nothing is plotted rather than zeros. The CPU cost per byte "
+            "(task-clock) is in cpu_ns_per_byte_vs_size.png; for cache misses and cycles, run the sweep on a machine "
+            "with hardware counters (bare metal, or a VM with a virtual PMU).")
+
+
+# ----------------------------------------------------------------------------------------------
+# the figures
+
+def spec_throughput(rows, info):
+    notes = slow_regime_notes(rows, "throughput_gbps")
+    row = per_conn_row(rows, "throughput_gbps", "throughput (Gbit/s)", "no stream throughput data", notes)
+    return Figure("throughput_vs_size.png", "Stream throughput vs message size, one panel per connection count",
+                  [row], ["All panels share one y axis" + (" (log: the values span more than 10x)."
+                                                            if row and row[0].yscale == "log" else ".")],
+                  footer(info, rows))
+
+
+def spec_latency_rr(rows, info):
+    rr = [r for r in rows if r["mode"] == "rr"]
+    sizes = distinct(rr, "msg_size")
+    threads = distinct(rr, "threads")
+    panels = []
+    # one path: p50 solid, p99 dashed; several: the line style is the path's, p99 gets triangles
+    p99_marker = "^" if multi_path(rr) else "o"
+    for size in sizes or [None]:
+        ser = []
+        if size is not None:
+            ser = (impl_series(rr, "lat_p50_us", x_col="threads", suffix=" p50", style="-", msg_size=size, mode="rr")
+                   + impl_series(rr, "lat_p99_us", x_col="threads", suffix=" p99", style="--", marker=p99_marker,
+                                 msg_size=size, mode="rr"))
+        panels.append(Panel(fmt_size(size) if size is not None else "", "connections (1 client thread each)",
+                            "round trip (µs)", ser, xticks=[(t, str(t)) for t in threads],
+                            empty_note="no request/response (rr) rows:\nrun the sweep without --no-rr"))
+    rsteps = [(path, s) for path, sub in by_path(rows) for s in detect_regimes(sub) if s.flagged and s.rr]
+    for p in panels:
+        if p.series:
+            p.xmarks = [(t, "slow regime\n(machine)") for t in sorted({s.lo for _, s in rsteps})]
+    share_y(panels)
+    notes = ["Techniques are compared for latency here: one request in flight per connection, nothing queued. "
+             + ("p50 circles, p99 triangles" if multi_path(rr) else "p50 solid, p99 dashed")
+             + "; all panels share one y axis."]
+    for path, s in rsteps:
+        notes.append((f"{path}: " if path else "")
+                     + f"With {conn_label(s.lo)} every technique's round trip is {_fmt_range(s.rr)} longer than with "
+                     f"{conn_label(s.hi)}: a slow regime of the machine, not a technique effect (report.md).")
+    return Figure("latency_vs_threads.png", "Request/response round-trip latency vs connections, one panel per size",
+                  [panels], notes, footer(info, rows))
+
+
+def _fmt_range(d):
+    v = sorted(d.values())
+    return f"x{v[0]:.1f}" if f"{v[0]:.1f}" == f"{v[-1]:.1f}" else f"x{v[0]:.1f}-{v[-1]:.1f}"
+
+
+def spec_stream_latency(rows, info):
+    name = "stream_latency_vs_size.png"
+    title = "Stream one-way latency is queueing delay: it follows the queue, not the technique"
+    # Only rows whose server and client shared a host (one clock) have a one-way latency.
+    left_out = distinct([r for r in rows if not one_way_valid_row(r)], "path")
+    valid = [r for r in rows if one_way_valid_row(r)]
+    if not valid:
+        p = Panel("", "", "", empty_note="Not drawn: server and client ran on different hosts, whose clocks differ, "
+                                         "so one-way latency is not valid. Compare techniques by the rr round trip "
+                                         "(latency_vs_threads.png).", xscale="linear")
+        return Figure(name, title, [[p]], [], footer(info, rows))
+    drows = with_derived(valid)
+    notes = slow_regime_notes(drows, "lat_p50_us")
+    top = per_conn_row(drows, "lat_p50_us", "one-way p50 (µs)", "no stream latency data", notes)
+    mid = per_conn_row(drows, "throughput_gbps", "throughput (Gbit/s)", "no stream throughput data")
+    bot = per_conn_row(drows, "queue_kib", "queued per conn. (KiB)", "no data")
+    for p in mid + bot:
+        p.title = ""
+    return Figure(name, title, [top, mid, bot], [
+        "Top: one-way p50, from the server's send stamp to the receive (one host, one clock). Middle: the throughput "
+        "that explains it. Bottom: KiB in flight per connection by Little's law (p50 x per-connection rate): MiBs "
+        "mean full socket buffers (the receiver is the bottleneck), a few KiB an empty queue (the sender is).",
+        "A low one-way latency here means a slow sender, not a fast technique: compare techniques by the rr round "
+        "trip (latency_vs_threads.png). Each row shares one y axis."]
+        + ([f"Left out: the {', '.join(left_out)} rows, whose server and client ran on two hosts (two clocks: no "
+            "one-way latency)."] if left_out else []), footer(info, rows))
+
+
+def spec_cpu_ns(rows, info):
+    row = per_conn_row(rows, "cpu_ns_per_byte", "server CPU ns per byte (task-clock)",
+                       "no task-clock data (perf missing?)", slow_regime_notes(rows, "cpu_ns_per_byte"))
+    return Figure("cpu_ns_per_byte_vs_size.png", "Server CPU time per byte sent vs message size (stream)",
+                  [row], ["Server task-clock over its whole life / bytes it sent; measured on every machine "
+                          "(software counter). All panels share one y axis."], footer(info, rows))
+
+
+def spec_context_switches(rows, info):
+    drows = with_derived(rows)
+    row = per_conn_row(drows, "cs_per_mib", "server context switches per MiB sent",
+                       "no context-switch data (perf missing?)", slow_regime_notes(drows, "cs_per_mib"))
+    return Figure("context_switches_vs_size.png", "Server context switches per MiB sent vs message size (stream)",
+                  [row], ["perf context-switches of the server process over its whole life / MiB it sent: how often "
+                          "a sender thread gave up its CPU (blocked on a full socket, waited, or was preempted). "
+                          "All panels share one y axis."], footer(info, rows))
+
+
+def spec_cache(rows, info):
+    drows = with_derived(rows)
+    stream = [r for r in drows if r["mode"] == "stream"]
+    name = "cache_misses_vs_size.png"
+    title = "Server cache misses per KiB sent vs message size (stream)"
+    levels = [("l1d_misses", "l1d_per_kib", "L1d load misses per KiB"), ("llc_misses", "llc_per_kib",
+                                                                         "LLC load misses per KiB")]
+    if not any(has_data(stream, raw) for raw, _, _ in levels):
+        p = Panel("", "", "", xscale="linear", empty_note=hw_missing_note(rows, [raw for raw, _, _ in levels]))
+        return Figure(name, title + ": not measured here", [[p]], [], footer(info, rows))
+    grid = []
+    for raw, col, label in levels:
+        row = per_conn_row(drows, col, label, f"{raw}: not supported / not counted on this machine: not drawn",
+                           slow_regime_notes(drows, col) if not grid else None)
+        if grid:
+            for p in row:
+                p.title = ""
+        grid.append(row)
+    return Figure(name, title, grid, ["Per KiB the server sent over its whole life. Each row shares one y axis."],
+                  footer(info, rows))
+
+
+def spec_cycles(rows, info):
+    stream = [r for r in rows if r["mode"] == "stream"]
+    name = "cycles_per_byte_vs_size.png"
+    title = "Server CPU cycles per byte sent vs message size (stream)"
+    if not has_data(stream, "cycles_per_byte"):
+        p = Panel("", "", "", xscale="linear", empty_note=hw_missing_note(rows, ["cycles"]))
+        return Figure(name, title + ": not measured here", [[p]], [], footer(info, rows))
+    row = per_conn_row(rows, "cycles_per_byte", "cycles per byte sent", "no cycles data", slow_regime_notes(rows, "cycles_per_byte"))
+    return Figure(name, title, [row], ["perf cycles of the server over its whole life / bytes it sent. "
+                                       "All panels share one y axis."], footer(info, rows))
+
+
+def spec_zc_copied(rows, info):
+    a3 = with_derived([r for r in rows if r["impl"] == "A3"])
+    sizes = distinct(a3, "msg_size")
+    ser = []
+    groups = by_path(a3)
+    for k, (path, sub) in enumerate(groups):
+        for mode, color in (("stream", "C2"), ("rr", "C4")):
+            pts = series(sub, "msg_size", "zc_copied_share", mode=mode)
+            if pts:
+                style = ("-" if mode == "stream" else "--") if path is None else PATH_STYLES[k % 4]
+                ser.append(Series(f"{mode} (all connection counts)" + (f", {path}" if path else ""), [p[0] for p in pts],
+                                  [p[1] for p in pts], [p[2] for p in pts], [p[3] for p in pts], color, style,
+                                  "o" if mode == "stream" or path is None else "^"))
+    p = Panel("", "message size", "zero-copy sends the kernel copied (%)", ser, xticks=size_ticks(sizes),
+              ylim=(-3, 103), empty_note="no A3 rows with zero-copy completions")
+    shares = []
+    for path, sub in (groups if len(groups) > 1 else [(None, rows)]):
+        share, n = copied_share(sub)
+        if share is None:
+            continue
+        path = path or path_of(rows, info)
+        shares.append(f"{share:.1f}% of {n} completions copied (path: {path})"
+                      + (": the kernel copies for a receiver on the same host" if path in ("veth", "loopback")
+                         else ""))
+    if shares:
+        p.notes.append("; ".join(shares))
+    return Figure("zc_copied_share.png", "A3 MSG_ZEROCOPY: share of sends the kernel copied anyway",
+                  [[p]], ["zc_copied / zc_completions per run (completions flagged SO_EE_CODE_ZEROCOPY_COPIED)."],
+                  footer(info, rows))
+
+
+SPECS = (spec_throughput, spec_latency_rr, spec_stream_latency, spec_cpu_ns, spec_context_switches, spec_cache,
+         spec_cycles, spec_zc_copied)
+
+
+def figure_specs(rows, info):
+    specs = [f(rows, info) for f in SPECS]
+    if multi_path(rows):
+        for f in specs:
+            if any(p.series for p in f.panels()):
+                f.notes.append(path_style_note(rows, "mode (stream, rr)" if f.name == "zc_copied_share.png"
+                                               else "technique"))
+    return specs
+
+
+def hw_absent(rows):
+    stream = [r for r in rows if r["mode"] == "stream"]
+    return not any(has_data(stream, c) for c in HW_COUNTERS)
+

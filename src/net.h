@@ -1,0 +1,61 @@
+/*
+ * net: sockets. Listening and connecting by name, reading and writing whole
+ * buffers through short transfers and EINTR, sendmsg of a whole iovec, the
+ * wait after ENOBUFS, timeouts and the peer's address for log lines.
+ */
+#ifndef COPYBENCH_NET_H
+#define COPYBENCH_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+/* ---- sockets ------------------------------------------------------------- */
+/* Bound, listening socket; exits 1 naming the call on failure. Reports port. */
+int cb_listen(const char *addr, unsigned port, unsigned *bound_port);
+/*
+ * Connected socket, or -1 with a message in err (getaddrinfo/connect text,
+ * "no answer within N s", "interrupted"). Gives up after timeout_s, or
+ * within 100 ms of *stop becoming non-zero (stop may be NULL).
+ */
+int cb_connect(const char *host, unsigned port, double timeout_s, const int *stop,
+	       char *err, size_t errlen);
+/*
+ * Loops on short transfers and EINTR; 0 ok, -1 errno set (0 = EOF for read).
+ * *done (if not NULL) grows by the bytes written, also when it fails half way.
+ */
+int cb_write_all(int fd, const void *buf, size_t len, size_t *done);
+int cb_read_all(int fd, void *buf, size_t len);
+/*
+ * cb_read_all within `seconds` in all: a per-recv timeout alone would let a
+ * peer that drips one byte at a time hold the reader for ever. -1 with
+ * errno EAGAIN when the time is up (SO_RCVTIMEO is left cleared); -1 with
+ * errno EINTR within 100 ms of *stop becoming non-zero (stop may be NULL).
+ */
+int cb_read_all_within(int fd, void *buf, size_t len, double seconds, const int *stop);
+/*
+ * After a partial write of `done` bytes, advance (*iov, *iovcnt) past them:
+ * drop whole entries, trim the first partial one. Returns bytes left.
+ */
+size_t cb_iov_advance(struct iovec **iov, int *iovcnt, size_t done);
+/*
+ * sendmsg until the iovec is empty, advancing it; 0, or -1 with errno set
+ * and the iovec describing what is left. *calls counts calls that sent data
+ * (each zero-copy one takes a completion id). EINTR is retried; ENOBUFS of
+ * a plain send waits and retries, of a zero-copy send goes to the caller.
+ * *done (if not NULL) grows by the bytes sent.
+ */
+int cb_sendmsg_all(int fd, struct iovec **iov, int *iovcnt, int flags, uint32_t *calls,
+		   size_t *done);
+/*
+ * Sleep a millisecond after ENOBUFS; -1 (errno ENOBUFS) once *streak says a
+ * second of them came back to back. The caller zeroes *streak whenever a
+ * send makes progress, so only an unbroken run of failures gives up.
+ */
+int cb_wait_nobufs(unsigned *streak);
+void cb_set_timeout(int fd, int which, double seconds);  /* SO_RCVTIMEO/SO_SNDTIMEO */
+const char *cb_peer_str(int fd, char *buf, size_t len);
+/* TCP_NODELAY: rr answers one message per request, Nagle would hold it. */
+void cb_set_nodelay(int fd);
+
+#endif

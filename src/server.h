@@ -1,0 +1,93 @@
+/*
+ * server: the frame every A*_server plugs its technique into. It parses the
+ * options, listens, runs one thread per accepted connection (the hello, then
+ * the stream or request/response loop calling the technique's send), merges
+ * the per-connection counters after join and prints the summary. A technique
+ * is a struct cb_technique: open, send one message, close.
+ */
+#ifndef COPYBENCH_SERVER_H
+#define COPYBENCH_SERVER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "result.h"
+#include "wire.h"
+
+/* ---- the server frame (server.c) -------------------------------------- */
+#define CB_STAT_MAX 12            /* technique counters in the result line, at most */
+
+/* A technique's own counter in the result line: summed over connections, or their maximum. */
+struct cb_stat_def {
+	const char *name;         /* e.g. "zc_copied" */
+	bool max;                 /* false: sum over connections; true: the largest */
+};
+
+struct cb_conn {
+	/* set by the accept loop */
+	int fd;
+	char peer[64];
+	pthread_t thread;
+	struct cb_conn *next;
+	void *stack;              /* the thread's stack (mmap'd here, unmapped after join) */
+	int finished;             /* written once by the thread, under __atomic */
+	/* written by the connection's thread only, read after join */
+	struct cb_hello hello;
+	bool verify;
+	bool accepted;            /* the hello was good and answered "ok" */
+	bool failed;              /* ended by an error, not by the client leaving */
+	enum cb_status status;    /* open() failing: why, for the reply (default CB_NO_MEMORY) */
+	uint64_t bytes;           /* every byte the send calls accepted, a cut message's too */
+	uint64_t messages;        /* whole messages */
+	uint64_t stat[CB_STAT_MAX]; /* the technique's counters, in the order of its stats */
+	const char *err_call;     /* the call that failed */
+	int err;                  /* its errno */
+};
+
+struct cb_technique {
+	const char *name;         /* "A1" */
+	unsigned impl;            /* 1, 2, 3 */
+	const struct cb_stat_def *stats; /* its counters (NULL-named entry ends the list) */
+	int (*probe)(void);       /* optional: 0 if the kernel supports it */
+	/* Optional: append key=value facts about this host to the first and the result line. */
+	void (*describe)(struct cb_line *l);
+	/*
+	 * Per-connection state, before the hello is answered; NULL refuses the
+	 * connection with c->status (and c->err_call, errno for the log).
+	 */
+	void *(*open)(struct cb_conn *c);
+	/*
+	 * Send message `seq` whole, stamped want_ns (when the frame wanted to send
+	 * it, before any wait). 0, or -1 with c->err_call and errno. *sent: the
+	 * bytes the kernel accepted, also when it fails half way.
+	 */
+	int (*send)(struct cb_conn *c, void *state, uint64_t seq, uint64_t want_ns, size_t *sent);
+	/* After the last message: wait for what is pending, free the state. */
+	void (*close)(struct cb_conn *c, void *state);
+	/* Optional: called by the main thread now and then (about once a second when idle). */
+	void (*tick)(void);
+};
+
+/*
+ * True once the server is stopping (SIGINT/SIGTERM): no new message starts;
+ * the one in progress has until cb_server_stop_deadline() (CLOCK_MONOTONIC ns).
+ */
+bool cb_server_stopping(void);
+uint64_t cb_server_stop_deadline(void);
+/* --idle-timeout: how long a peer may take nothing before its connection ends. */
+double cb_server_idle_timeout(void);
+/*
+ * The server-wide budget for message buffers (--mem-budget). A technique
+ * takes what it allocates for messages before allocating it (false: over
+ * budget, do not) and gives it back once freed. Not for hot loops: a lock.
+ */
+bool cb_mem_take(uint64_t bytes);
+void cb_mem_give(uint64_t bytes);
+/* The budget over --max-clients: what every connection can have even when all are in use. */
+uint64_t cb_mem_share(void);
+
+/* Parse options, listen, serve until -n N connections or a signal. */
+int cb_server_main(int argc, char **argv, const struct cb_technique *t);
+
+#endif
