@@ -334,6 +334,11 @@ finish() {
   if [ -n "${S_KILLED[k]}" ] && [ "$rc" = 137 ]; then
     fate=killed
     printf '%s\n' "${S_KILLED[k]}" >>"$TMP/killed.${S_IMPL[k]}"
+  elif [ -n "${INT_SENT:-}" ] && [ "$rc" = 143 ] && ! grep -q '^result ' "$TMP/c.$id.out" 2>/dev/null; then
+    # Our SIGTERM reached a client launched a moment before the Ctrl-C, before its
+    # main() had blocked the signal (fork to exec): it died of it before it could
+    # connect, so it holds no connection and no byte on any server.
+    fate=unstarted
   else
     result_of "$TMP/c.$id.out"
     if [ -n "$RESULT" ]; then
@@ -577,6 +582,7 @@ log_totals() {
 # client_totals IMPL: clients killed failed sum_threads_all sum_total_bytes_kept sum_verify_errors_kept
 client_totals() {
   awk -F, -v impl="$1" 'NR > 1 && $3 == impl {
+      if ($8 == "unstarted") next   # stopped before it connected: not a client of the server
       n++; thr += $6
       if ($8 == "killed") { k++; next }
       if ($8 == "failed") f++

@@ -68,17 +68,22 @@ static int gate_open;              /* 0, then 1 for good (atomic, futex word) */
 static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned n_ready, n_done;   /* under gate_lock */
 
+static void vwfail(struct worker *w, const char *fmt, va_list ap)
+{
+	if (w->failed)
+		return;                    /* the first error is the cause */
+	vsnprintf(w->errmsg, sizeof(w->errmsg), fmt, ap);
+	w->failed = true;
+}
+
 static void wfail(struct worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void wfail(struct worker *w, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (w->failed)
-		return;                    /* the first error is the cause */
 	va_start(ap, fmt);
-	vsnprintf(w->errmsg, sizeof(w->errmsg), fmt, ap);
+	vwfail(w, fmt, ap);
 	va_end(ap);
-	w->failed = true;
 }
 
 static bool stopping(void)
@@ -86,6 +91,24 @@ static bool stopping(void)
 	/* A relaxed load is a plain load on every architecture we run on: no
 	 * lock, no fence in the receive loop. */
 	return __atomic_load_n(&client_stop, __ATOMIC_RELAXED);
+}
+
+/*
+ * A connection that could not be set up because main asked every worker to
+ * stop (during set-up that is only SIGINT/SIGTERM) did not fail: the user
+ * stopped the run. Counting it in errors= would make an interrupted client
+ * look broken, and a script that stops clients (the soak) count them failed.
+ */
+static void set_up_failed(struct worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_up_failed(struct worker *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (stopping())
+		return;
+	va_start(ap, fmt);
+	vwfail(w, fmt, ap);
+	va_end(ap);
 }
 
 static const char *recv_error(int n)
@@ -116,7 +139,7 @@ static bool client_handshake(struct worker *w)
 
 	w->fd = cb_connect(copts.host, copts.port, copts.connect_timeout, &client_stop, err, sizeof(err));
 	if (w->fd < 0) {
-		wfail(w, "%s", err);
+		set_up_failed(w, "%s", err);
 		return false;
 	}
 	if (copts.mode == CB_RR)
@@ -124,12 +147,12 @@ static bool client_handshake(struct worker *w)
 	cb_hello_encode(&h, out);
 	cb_set_timeout(w->fd, SO_SNDTIMEO, HELLO_TIMEOUT_S);
 	if (cb_write_all(w->fd, out, sizeof(out), NULL) < 0) {
-		wfail(w, "send hello: %s", strerror(errno));
+		set_up_failed(w, "send hello: %s", strerror(errno));
 		return false;
 	}
 	cb_set_timeout(w->fd, SO_SNDTIMEO, 0);
 	if (cb_read_all_within(w->fd, in, sizeof(in), HELLO_TIMEOUT_S, &client_stop) < 0) {
-		wfail(w, "recv hello reply: %s", errno == 0 ? "server closed the connection" :
+		set_up_failed(w, "recv hello reply: %s", errno == 0 ? "server closed the connection" :
 		      errno == EAGAIN ? "timed out" : errno == EINTR ? "interrupted" : strerror(errno));
 		return false;
 	}
@@ -430,6 +453,13 @@ int cb_client_main(int argc, char **argv, const char *impl, unsigned impl_num)
 	bool interrupted = false, window = false;
 	int rc = 0, sfd;
 
+	/*
+	 * Signals go to main's signalfd, in every phase; worker threads inherit the
+	 * mask. Blocked before anything else: a SIGTERM that arrives while the options
+	 * are parsed would otherwise kill the client outright (exit 143, no result
+	 * line) instead of stopping it (exit 130, result printed).
+	 */
+	sfd = cb_stop_signalfd();
 	cb_set_prog(argv[0]);
 	client_impl = impl;
 	client_impl_num = impl_num;
@@ -444,8 +474,6 @@ int cb_client_main(int argc, char **argv, const char *impl, unsigned impl_num)
 			       "(ulimit -n, hard limit included): raise it or use fewer threads",
 			       copts.threads, copts.threads + CB_FD_SPARE, fds);
 	}
-	/* Signals go to main's signalfd, in every phase; worker threads inherit the mask. */
-	sfd = cb_stop_signalfd();
 	event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ws = calloc(copts.threads, sizeof(*ws));
 	all = calloc(1, sizeof(*all));

@@ -6,6 +6,7 @@
 #    (A3: every zero-copy completion still arrives, zc_missing=0);
 #  - the server SIGKILLed mid-stream: every client thread notices within ~2 s,
 #    the client prints its partial result line and exits 1 naming the failure;
+#  - SIGINT/SIGTERM while the connections are being set up: exit 130, errors=0;
 #  - nothing listening, port already in use, a host name that does not
 #    resolve: exit 1 with one clear line, no hang;
 #  - A3 with net.core.optmem_max lowered in the namespace (it is per-netns on
@@ -119,6 +120,30 @@ for impl in A1 A3; do
   like "$(cat "$TMP/c.err")" "server closed the connection|Connection reset" "$impl: ...with a message naming the failure"
   diag "$impl client stderr: $(tr '\n' '|' <"$TMP/c.err")"
   rm -f "$SRV_OUT" "$SRV_ERR"
+done
+
+# ---- 2b. Ctrl-C while setting up is a stop, not a failure -------------------------
+# The server is SIGSTOPped, so the kernel completes each connect (the listen
+# backlog) and takes the hello, but no reply comes: every connection is set up
+# half-way when the signal arrives. A user who stops a client there (or a script
+# that stops its clients, as the soak does) must see exit 130 and errors=0, not
+# "N of N connections failed".
+established() { [ "$(ss -Htn state established "( dport = :$SRV_PORT )" | wc -l)" -ge "$1" ]; }
+for sig in INT TERM; do
+  start_server A2 || { ok 1 "A2 server starts"; continue; }
+  kill -STOP "$SRV_PID"
+  timeout 20 "$BIN/A2_client" -H 127.0.0.1 -p "$SRV_PORT" -t 4 -d 5 >"$TMP/c.out" 2>"$TMP/c.err" &
+  cpid=$!
+  wait_until 10 established 4 || diag "the 4 connections were not seen established"
+  kill "-$sig" "$cpid"
+  wait "$cpid"; rc=$?
+  res=$(grep '^result' "$TMP/c.out" | tail -n 1)
+  is "$rc" 130 "SIG$sig while waiting for the hello replies: exit 130"
+  is "$(field errors "$res")" 0 "SIG$sig while setting up: errors=0 (stopped, not failed)"
+  is "$(field duration_s "$res")" 0.000 "SIG$sig while setting up: the window never opened"
+  is "$(grep -c 'failed\|interrupted' "$TMP/c.err")" 0 "SIG$sig while setting up: no failure on stderr ($(tr '\n' '|' <"$TMP/c.err"))"
+  kill -CONT "$SRV_PID"
+  stop_server; rm -f "$SRV_OUT" "$SRV_ERR"
 done
 
 # ---- 3. nothing listening / port in use / no such host -----------------------
