@@ -308,6 +308,7 @@ try_kill() {
 result_of() { # result_of FILE: RESULT = its last "result " line, fork-free
   local l
   RESULT=""
+  [ -r "$1" ] || return 0    # a client killed before its redirections ran
   while IFS= read -r l; do [[ $l == "result "* ]] && RESULT=$l; done <"$1"
 }
 rfield() { # rfield KEY: FV = KEY's value in RESULT ("" if absent), fork-free
@@ -334,10 +335,14 @@ finish() {
   if [ -n "${S_KILLED[k]}" ] && [ "$rc" = 137 ]; then
     fate=killed
     printf '%s\n' "${S_KILLED[k]}" >>"$TMP/killed.${S_IMPL[k]}"
-  elif [ -n "${INT_SENT:-}" ] && [ "$rc" = 143 ] && ! grep -q '^result ' "$TMP/c.$id.out" 2>/dev/null; then
-    # Our SIGTERM reached a client launched a moment before the Ctrl-C, before its
-    # main() had blocked the signal (fork to exec): it died of it before it could
-    # connect, so it holds no connection and no byte on any server.
+  elif [ "$INTERRUPTED" = 1 ] && { [ "$rc" = 130 ] || [ "$rc" = 143 ]; } &&
+       ! grep -qs '^result ' "$TMP/c.$id.out"; then
+    # A client launched a moment before the Ctrl-C died of a signal before its
+    # main() had blocked it: the terminal's SIGINT, which reaches the forked child
+    # until setsid runs (it may die before its redirections even create its
+    # files), or our SIGTERM before main(). Either way it never connected: no
+    # connection and no byte on any server. A client that ran prints a result
+    # line whatever stops it.
     fate=unstarted
   else
     result_of "$TMP/c.$id.out"
@@ -353,7 +358,7 @@ finish() {
       fate=failed
       if [ "$FAILED_SHOWN" -lt 5 ]; then
         FAILED_SHOWN=$((FAILED_SHOWN + 1))
-        say "client $id (${S_SPEC[k]}) failed: exit $rc, ${RESULT:-no result line}; $(head -c 300 "$TMP/c.$id.err" | tr '\n' ' ')"
+        say "client $id (${S_SPEC[k]}) failed: exit $rc, ${RESULT:-no result line}; $(head -c 300 "$TMP/c.$id.err" 2>/dev/null | tr '\n' ' ')"
       fi
     fi
   fi
