@@ -102,7 +102,7 @@ is "$(grep '^| A[123] |' "$TMP/int.out" | grep -c 'bytes unbalanced\|verify erro
   "interrupted run: the clients stopped on Ctrl-C still balance and verify"
 # On a failure, what the soak said about it (seen once, beside another suite and a busy loop).
 grep '^| A[123] |' "$TMP/int.out" | grep 'bytes unbalanced\|verify errors\|clients failed' | cut -c1-400 | sed 's/^/#   row: /'
-grep 'failed:' "$TMP/int.err" | head -n 5 | cut -c1-400 | sed 's/^/#   soak: /'
+grep -m 5 'failed:' "$TMP/int.err" | cut -c1-400 | sed 's/^/#   soak: /'
 is "$(leftovers)" 0 "interrupted run: no process left behind"
 is "$(find "$TMP/tmp" -mindepth 1 | wc -l)" 0 "interrupted run: no temporary file left behind"
 
