@@ -22,6 +22,7 @@
  *     "closed_after_s=none" when everything was sent.
  *
  *   cb_peer fakeserver [--flip SEQ] [--impl I] [--cut SEQ] [--early N] [--silent] [--no-eof]
+ *                      [--slow-answers N --gap SEC]
  *     Listens on 127.0.0.1, an ephemeral port ("listening port=P"), serves one
  *     stream client correctly except: message SEQ gets one payload byte
  *     flipped (--flip), or the connection is closed half-way through message
@@ -29,6 +30,11 @@
  *     (--early: protocol 1's way), or the hello is never answered (--silent),
  *     or the connection is kept open after the client's end (--no-eof).
  *     Exits after the client leaves.
+ *     --slow-answers N: accepts N connections, reads their hellos, then
+ *     answers them one at a time, SEC seconds apart (--gap), as a server that
+ *     sets each connection up slowly would; prints "answered I at T s" for
+ *     each, then reads every start, sends no message and closes each
+ *     connection after the client's end.
  */
 #define _GNU_SOURCE
 #include "base.h"
@@ -233,9 +239,44 @@ static int send_message(int fd, unsigned char *msg, uint32_t size, uint64_t seq,
 	return cb_write_all(fd, msg, len, NULL);
 }
 
+/* --slow-answers: N connections answered SEC seconds apart, then closed after their starts. */
+static int slow_answers(int lfd, long n, double gap, unsigned impl)
+{
+	struct cb_reply r = { .magic = CB_MAGIC, .version = CB_VERSION, .status = CB_OK, .impl = (uint16_t)impl };
+	unsigned char in[CB_HELLO_LEN], out[CB_REPLY_LEN], start[CB_START_LEN];
+	uint64_t t0 = cb_now_ns();
+	int fds[64];
+
+	if (n < 1 || n > 64)
+		die("--slow-answers: 1..64");
+	for (long i = 0; i < n; i++) {
+		fds[i] = accept(lfd, NULL, NULL);
+		if (fds[i] < 0 || cb_read_all(fds[i], in, sizeof(in)) < 0)
+			die("accept/read hello");
+	}
+	cb_reply_encode(&r, out);
+	for (long i = 0; i < n; i++) {
+		poll(NULL, 0, (int)(gap * 1000));
+		if (cb_write_all(fds[i], out, sizeof(out), NULL) < 0)
+			die("send reply");
+		printf("answered %ld at %.1f s\n", i + 1, (double)(cb_now_ns() - t0) / 1e9);
+		fflush(stdout);
+	}
+	for (long i = 0; i < n; i++) {
+		if (cb_read_all(fds[i], start, sizeof(start)) < 0 || !cb_start_check(start))
+			fprintf(stderr, "cb_peer: no start message on connection %ld\n", i + 1);
+	}
+	for (long i = 0; i < n; i++) {  /* no message; the client's end, then ours */
+		until_peer_closes(fds[i]);
+		close(fds[i]);
+	}
+	return 0;
+}
+
 static int fakeserver(int argc, char **argv)
 {
-	long flip = -1, cut = -1, early = 0;
+	long flip = -1, cut = -1, early = 0, slow_n = 0;
+	double gap = 1;
 	bool silent = false, no_eof = false;
 	unsigned impl = 1, port;
 	unsigned char in[CB_HELLO_LEN], out[CB_REPLY_LEN];
@@ -252,11 +293,15 @@ static int fakeserver(int argc, char **argv)
 		else if (!strcmp(argv[i], "--early")) early = strtol(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--cut")) cut = strtol(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--impl")) impl = (unsigned)strtoul(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--slow-answers")) slow_n = strtol(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--gap")) gap = strtod(argv[i + 1], NULL);
 		else { fprintf(stderr, "cb_peer: unknown option %s\n", argv[i]); return 2; }
 	}
 	lfd = cb_listen("127.0.0.1", 0, &port);
 	printf("listening port=%u\n", port);
 	fflush(stdout);
+	if (slow_n)
+		return slow_answers(lfd, slow_n, gap, impl);
 	fd = accept(lfd, NULL, NULL);
 	if (fd < 0)
 		die("accept");
