@@ -90,7 +90,10 @@ env CB_SOAK_TEST_TAG="$TAG" TMPDIR="$TMP/tmp" bash "$SOAK" --seconds 60 --png no
   >"$TMP/int.out" 2>"$TMP/int.err" &
 pid=$!
 set +m
-for _ in $(seq 1 400); do [ "$(grep -c 'clients at a time' "$TMP/int.err")" -gt 0 ] && break; sleep 0.05; done
+# Up to 90 s for the servers to start: beside a second suite and a busy loop 20 s was once too
+# short, and the Ctrl-C then came before the run (exit 130, no table to check).
+for _ in $(seq 1 1800); do [ "$(grep -c 'clients at a time' "$TMP/int.err")" -gt 0 ] && break; sleep 0.05; done
+[ "$(grep -c 'clients at a time' "$TMP/int.err")" -gt 0 ] || diag "the soak had not started its clients after 90 s"
 sleep 2
 kill -INT -- "-$pid"
 timeout 30 tail --pid="$pid" -f /dev/null
