@@ -24,6 +24,11 @@ like() { # like TEXT EXTENDED_REGEX DESCRIPTION
 }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 diag() { echo "# $*"; }
+# tasks_beside: tasks running on the machine besides the reader, the fewest of 10 looks at
+# /proc/stat procs_running 50 ms apart (a passing kernel worker does not count).
+tasks_beside() {
+  for _ in $(seq 10); do awk '/^procs_running/ { print $2 - 1 }' /proc/stat; sleep 0.05; done | sort -n | sed -n 1p
+}
 done_testing() { echo "1..$TAP_N"; [ "$TAP_FAILED" = 0 ]; }
 # need_programs NAME...: exports CB_BIN_DIR (the programs under test: BIN, absolute) and ends
 # the test with one failing line if one of them is not built.

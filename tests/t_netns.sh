@@ -34,7 +34,7 @@ inside=$!
 # calls (procs_running less the reader, the fewest of 10 looks 50 ms apart, so a passing kernel worker does not count). On a machine already busy that is
 # none: adding two more beside a second suite and a busy loop made 200 calls outlast the
 # runner's 300 s.
-others=$(for _ in $(seq 10); do awk '/^procs_running/ { print $2 - 1 }' /proc/stat; sleep 0.05; done | sort -n | sed -n 1p)
+others=$(tasks_beside)
 hogs=$(( $(nproc) - others )); [ "$hogs" -ge 0 ] || hogs=0
 diag "load: $others tasks already running, $hogs busy loops added, $(nproc) CPUs"
 load=()

@@ -18,7 +18,7 @@ CONNS=256
 # itself; the fewest of 10 looks 50 ms apart), up to 4x. Not the load average: this suite's own
 # 256-thread runs put it above 150 for minutes.
 dur=3; [ "${CB_QUICK:-0}" = 1 ] && dur=2
-others=$(for _ in $(seq 10); do awk '/^procs_running/ { print $2 - 1 }' /proc/stat; sleep 0.05; done | sort -n | sed -n 1p)
+others=$(tasks_beside)
 stretch=$(awk -v o="$others" -v n="$(nproc)" 'BEGIN { f = 1 + o / n; if (f > 4) f = 4; printf "%.2f", f }')
 dur=$(awk -v d="$dur" -v f="$stretch" 'BEGIN { printf "%.1f", d * f }')
 diag "window ${dur} s ($others other tasks running on $(nproc) CPUs)"
