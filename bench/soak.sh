@@ -538,8 +538,17 @@ STEAL=$(steal_pct "$ST0" "$ST1")
 # ---- accounting ----------------------------------------------------------------------------
 # Warm-up, reference and end windows, each L = min(60 s, T/5) long, T the
 # run's length: warm-up [0, L), reference [L, 2L), end [T-L, T]. Drift =
-# (median over the end window - median over the reference window) / median
-# over the reference window.
+# (end window's value - reference window's value) / reference window's value,
+# where a window's value is its median for RSS and live connections, and its
+# most common value for fds and threads beyond the live connections: a
+# connection holds its descriptor and thread from accept to reap, but the log
+# counts it only from "connected" (after the client's start, which waits for
+# all its threads: seconds beside a busy loop) to "done", so a sample often
+# catches one in between (+1 to +5 seen in 5-12 % of samples beside two busy loops, and a few
+# below). Those moments come and go; a leak moves the value every sample shows.
+# Under load a window can keep only a few samples once the quiesces' drains
+# are left out, and then a median of counts moves by half a step on
+# two such moments (a thread median 1 -> 1.5 is +50 %).
 WIN_S=$(awk -v u="$WIN_US" 'BEGIN {printf "%g", u / 1e6}')
 # drift rows: impl rss_ref rss_end rss_drift fx_ref fx_end fx_drift tx_ref tx_end tx_drift live_ref live_end n_ref n_end
 drift_rows() {
@@ -552,6 +561,16 @@ drift_rows() {
       for (i = 2; i <= n; i++) { v = arr[i]; for (j = i - 1; j >= 1 && arr[j] > v; j--) arr[j + 1] = arr[j]; arr[j + 1] = v }
       return (n % 2) ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
     }
+    function mode(arr, n,    i, c, best, v, med) {   # most common value; a tie goes to the one nearest the median
+      if (n == 0) return "";
+      delete c; for (i = 1; i <= n; i++) c[arr[i]]++
+      med = median(arr, n); best = ""
+      for (v in c)
+        if (best == "" || c[v] > c[best] || (c[v] == c[best] && (abs(v - med) < abs(best - med) || (abs(v - med) == abs(best - med) && v + 0 < best + 0))))
+          best = v
+      return best + 0
+    }
+    function abs(x) { return x < 0 ? -x : x }
     function drift(a, b) { return (a == "" || b == "" || a == 0) ? "" : sprintf("%+.1f", 100 * (b - a) / a) }
     FNR == 1 {next}
     {
@@ -566,8 +585,8 @@ drift_rows() {
         for (k = 1; k <= 2; k++) {
           w = (k == 1) ? "r" : "e"; n = cnt[s, w] + 0
           delete a; for (i = 1; i <= n; i++) a[i] = rss[s, w, i]; m_rss[w] = median(a, n)
-          delete a; for (i = 1; i <= n; i++) a[i] = fx[s, w, i]; m_fx[w] = median(a, n)
-          delete a; for (i = 1; i <= n; i++) a[i] = tx[s, w, i]; m_tx[w] = median(a, n)
+          delete a; for (i = 1; i <= n; i++) a[i] = fx[s, w, i]; m_fx[w] = mode(a, n)
+          delete a; for (i = 1; i <= n; i++) a[i] = tx[s, w, i]; m_tx[w] = mode(a, n)
           delete a; for (i = 1; i <= n; i++) a[i] = lv[s, w, i]; m_lv[w] = median(a, n)
         }
         print s, m_rss["r"], m_rss["e"], drift(m_rss["r"], m_rss["e"]), m_fx["r"], m_fx["e"], drift(m_fx["r"], m_fx["e"]),
@@ -707,7 +726,7 @@ status="every check holds"
   echo "- load: T = $DUR_S s (the last clients ended at $RUN_S s), $parallel clients at a time dealt to A1/A2/A3 in turn; each: stream or rr, 64 B-256 KiB, 1-4 threads, 1-3 s, --verify; about 1 in $KILL_ONE_IN SIGKILLed at 25-75 % of its window once all its connections are live"
   echo "- bytes: a killed client prints no result, so its connections are taken out on the server's side, from the server's own per-connection log (found by port and position): server bytes − killed connections' bytes must equal the sum of the other clients' total_bytes, to the byte"
   echo "- windows of L = $WIN_S s (min(60 s, T/5)): warm-up [0, L), reference [L, 2L), end [T − L, T]. The warm-up opens at the peak (every slot's first client: 4 connections, 256 KiB, stream or rr, each server's first one SIGKILLed). The end window replays the reference window's clients (same seeds, same order). A quiesce at L, every L after, at T − L and at T: no new client, the running ones finish, each server must be back to its idle threads/fds, and its idle RSS is read 1.2 s later (a server gives memory back at most once a second)"
-  echo "- drift (bound ±$DRIFT_MAX_PCT %): **idle RSS**: the lower of the quiesces at T − L and T vs the lower of those at L and 2L (a leak raises both of the last two; the allocator holding freed memory until a later free raised one quiesce at a time, by up to 1 MiB); **fds, threads**: median over the end window vs median over the reference window of what the server holds beyond its live connections (fds − live, threads − live; live = connected minus ended in the server's own log that second), flat whatever the load unless something leaks. RSS under load (medians over the same windows) follows the live connections (A3 holds a pool per connection, as large as what the kernel keeps in flight) and is shown, not gated. Idle RSS at start vs the later quiesces shows what the allocator keeps"
+  echo "- drift (bound ±$DRIFT_MAX_PCT %): **idle RSS**: the lower of the quiesces at T − L and T vs the lower of those at L and 2L (a leak raises both of the last two; the allocator holding freed memory until a later free raised one quiesce at a time, by up to 1 MiB); **fds, threads**: the most common value over the end window vs over the reference window of what the server holds beyond its live connections (fds − live, threads − live; live = connected minus ended in the server's own log that second), flat whatever the load unless something leaks (a connection between accept and its connected line, or between its done line and its reap, adds one for a moment: not a median, which two such moments move in a short window). RSS under load (medians over the same windows) follows the live connections (A3 holds a pool per connection, as large as what the kernel keeps in flight) and is shown, not gated. Idle RSS at start vs the later quiesces shows what the allocator keeps"
   echo "- harness: $HARNESS_CPU; the sampler reads /proc once a second, the main loop polls 10 times a second without forking"
   echo "- figure: $PNG_NOTE"
   echo

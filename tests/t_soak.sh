@@ -118,4 +118,35 @@ for args in "--minutes" "--minutes 0" "--seconds 2" "--parallel 2" "--seed -1" "
   ok "$([ "$rc" = 2 ] && [ "$(printf '%s\n' "$err" | grep -c '')" = 1 ] && [[ $err == *"$opt"* ]]; echo $?)" \
     "usage error '$args': exit 2, one line naming $opt ($err)"
 done
+
+# ---- 4. the drift statistics, on made-up samples ---------------------------------
+# The soak's own functions, taken from the script, judge samples whose answer is known.
+eval "$(sed -n '/^drift_rows() {/,/^}/p; /^quiesce_row() {/,/^}/p' "$SOAK")"
+mkdir -p "$TMP/syn"
+drift_of() { # drift_of FDS_AND_THREADS...: "fds_drift threads_drift" for A1 whose reference
+  # window holds 4 samples at base (threads 1, fds 8 beyond 3 live connections) and whose end
+  # window holds the samples given as "threads,fds" (3 live)
+  local t=50 x
+  {
+    echo "t_s,server,rss_kb,threads,fds,live"
+    for x in 13 14 15 16; do echo "$x,A1,2000,4,11,3"; done
+    for x in "$@"; do echo "$t,A1,2000,$x,3"; t=$((t + 1)); done
+  } >"$TMP/syn/samples.csv"
+  echo "from,to" >"$TMP/syn/drains.csv"
+  # shellcheck disable=SC2034  # read by drift_rows, which shellcheck cannot see inside the eval
+  (TMP=$TMP/syn WIN_S=12 DUR_S=60; drift_rows) | awk '{print $7, $10}'
+}
+is "$(drift_of 4,11 4,11 6,13 6,13)" "+0.0 +0.0" \
+  "fds/threads drift: two of four end samples catching a connection being set up move nothing"
+is "$(drift_of 4,11 4,11 4,11 1,8)" "+0.0 +0.0" "fds/threads drift: a sample below the base moves nothing"
+is "$(drift_of 5,12 5,12 5,12 5,12)" "+12.5 +100.0" "fds/threads drift: one more of each in every sample is drift"
+idle_drift() { # idle_drift RSS_KB...: the idle RSS drift of A1 quiesces with these idle RSS
+  local t=12 x
+  { echo "t_s,server,rss_kb,threads,fds,idle,anon_kb,file_kb"
+    for x in "$@"; do echo "$t,A1,$x,1,8,1,120,1700"; t=$((t + 12)); done; } >"$TMP/syn/quiesce.csv"
+  (TMP=$TMP/syn; quiesce_row A1) | awk '{print $5}'
+}
+is "$(idle_drift 1900 1900 1900 1900 2900)" "+0.0" "idle RSS drift: one quiesce 1 MiB high (allocator-held) is not drift"
+is "$(idle_drift 1900 1900 1900 2900 2900)" "+52.6" "idle RSS drift: the last two quiesces high is drift"
+is "$(idle_drift 1900 1900 2900)" "n/a" "idle RSS drift: fewer than four quiesces give no verdict"
 done_testing
