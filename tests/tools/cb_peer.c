@@ -223,13 +223,15 @@ static void until_peer_closes(int fd)
 }
 
 /* Message seq of size bytes, as a server sends it (flipped or cut as told): 0 or -1. */
-static int send_message(int fd, unsigned char *msg, uint32_t size, uint64_t seq, long flip, long cut)
+/* stamp_ns 0: stamped now */
+static int send_message(int fd, unsigned char *msg, uint32_t size, uint64_t seq, long flip, long cut,
+			uint64_t stamp_ns)
 {
 	uint8_t key = cb_seq_key(seq);
 	size_t len = size;
 
 	cb_put_be64(msg, seq);
-	cb_put_be64(msg + 8, cb_now_ns());
+	cb_put_be64(msg + 8, stamp_ns ? stamp_ns : cb_now_ns());
 	for (uint32_t k = CB_HDR_LEN; k < size; k++)
 		msg[k] = cb_pattern(key, k);
 	if ((long)seq == flip)
@@ -315,6 +317,12 @@ static int fakeserver(int argc, char **argv)
 	r.status = (uint16_t)cb_hello_check(&h);
 	r.impl = (uint16_t)impl;
 	cb_reply_encode(&r, out);
+	/*
+	 * --early's messages carry a time from before the reply: stamped when sent,
+	 * they could (beside a busy loop, seen once) go out after this process was
+	 * scheduled out and the client had already sent its start.
+	 */
+	uint64_t before_reply_ns = cb_now_ns();
 	if (cb_write_all(fd, out, sizeof(out), NULL) < 0)
 		die("send reply");
 	if (r.status != CB_OK || h.mode != CB_STREAM) {
@@ -327,7 +335,7 @@ static int fakeserver(int argc, char **argv)
 	uint64_t seq = 0;
 	/* --early: messages before the client's start, stamped before its window opens. */
 	for (; (long)seq < early; seq++)
-		if (send_message(fd, msg, h.msg_size, seq, flip, cut) < 0)
+		if (send_message(fd, msg, h.msg_size, seq, flip, cut, before_reply_ns) < 0)
 			die("send early");
 	{
 		unsigned char start[CB_START_LEN];
@@ -341,7 +349,7 @@ static int fakeserver(int argc, char **argv)
 	for (;; seq++) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 
-		if (send_message(fd, msg, h.msg_size, seq, flip, cut) < 0)
+		if (send_message(fd, msg, h.msg_size, seq, flip, cut, 0) < 0)
 			break;
 		if ((long)seq == cut)
 			break;
