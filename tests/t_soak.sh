@@ -133,8 +133,7 @@ drift_of() { # drift_of FDS_AND_THREADS...: "fds_drift threads_drift" for A1 who
     for x in "$@"; do echo "$t,A1,2000,$x,3"; t=$((t + 1)); done
   } >"$TMP/syn/samples.csv"
   echo "from,to" >"$TMP/syn/drains.csv"
-  # shellcheck disable=SC2034  # read by drift_rows, which shellcheck cannot see inside the eval
-  (TMP=$TMP/syn WIN_S=12 DUR_S=60; drift_rows) | awk '{print $7, $10}'
+  TMP=$TMP/syn WIN_S=12 DUR_S=60 drift_rows | awk '{print $7, $10}'
 }
 is "$(drift_of 4,11 4,11 6,13 6,13)" "+0.0 +0.0" \
   "fds/threads drift: two of four end samples catching a connection being set up move nothing"
@@ -144,7 +143,7 @@ idle_drift() { # idle_drift RSS_KB...: the idle RSS drift of A1 quiesces with th
   local t=12 x
   { echo "t_s,server,rss_kb,threads,fds,idle,anon_kb,file_kb"
     for x in "$@"; do echo "$t,A1,$x,1,8,1,120,1700"; t=$((t + 12)); done; } >"$TMP/syn/quiesce.csv"
-  (TMP=$TMP/syn; quiesce_row A1) | awk '{print $5}'
+  TMP=$TMP/syn quiesce_row A1 | awk '{print $5}'
 }
 is "$(idle_drift 1900 1900 1900 1900 2900)" "+0.0" "idle RSS drift: one quiesce 1 MiB high (allocator-held) is not drift"
 is "$(idle_drift 1900 1900 1900 2900 2900)" "+52.6" "idle RSS drift: the last two quiesces high is drift"

@@ -222,8 +222,10 @@ static void until_peer_closes(int fd)
 		;
 }
 
-/* Message seq of size bytes, as a server sends it (flipped or cut as told): 0 or -1. */
-/* stamp_ns 0: stamped now */
+/*
+ * Message seq of size bytes, as a server sends it (flipped or cut as told), stamped
+ * stamp_ns (0: now): 0 or -1.
+ */
 static int send_message(int fd, unsigned char *msg, uint32_t size, uint64_t seq, long flip, long cut,
 			uint64_t stamp_ns)
 {
