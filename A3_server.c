@@ -56,7 +56,8 @@
 #define POOL_CAP_BYTES  (32u << 20) /* never past this per connection (2 messages must fit) */
 #define POOL_MAX_SLOTS  4096        /* ids in flight stay well inside CB_ZC_RING */
 #define DRAIN_EVERY     32          /* sends between error-queue reads */
-#define CLOSE_WAIT_MS   2000        /* at the end, wait this long for completions */
+#define CLOSE_WAIT_MS   2000        /* at the end, wait this long for completions (never
+				     * past the server's stop deadline) */
 
 struct slot {
 	struct cb_message msg;
@@ -78,6 +79,9 @@ struct a3 {
 	uint64_t pool_bytes;
 	uint64_t reserved;          /* taken from the server-wide budget (cb_mem_take) */
 	struct a3 *next_parked;
+	uint64_t parked_ns;         /* parked: when a completion last came back (or it was parked) */
+	bool reset;                 /* parked: its connection was reset to get the pages back */
+	char peer[64];              /* parked: the peer, for the log */
 	unsigned *order;
 	struct slot *slots;
 };
@@ -372,12 +376,48 @@ static struct slot *slot_at(struct a3 *s, unsigned k)
 }
 
 /*
+ * A send waits for the kernel to give something back (the oldest slot, or a
+ * completion id): one wait of up to 100 ms, never past the server's stop
+ * deadline. *since is when the wait began or last saw a completion: once the
+ * peer has taken nothing for --idle-timeout by the clock (a POLLHUP can end
+ * every poll at once), or the stop deadline has passed, the connection ends,
+ * as a stalled send would. 0: look again; -1: c->err_call and errno set.
+ */
+static int wait_held(struct cb_conn *c, struct a3 *s, uint64_t *since)
+{
+	uint64_t now = cb_now_ns(), deadline = cb_server_stop_deadline();
+	int ms = 100, got;
+
+	if (!*since)
+		*since = now;
+	if (deadline != UINT64_MAX && deadline - now < 100000000ull)
+		ms = now >= deadline ? 0 : (int)((deadline - now) / 1000000) + 1;
+	got = wait_completions(s, ms, &c->err_call);
+	if (got < 0)
+		return -1;
+	now = cb_now_ns();
+	if (now >= deadline) {
+		c->err_call = "server stopping: no zero-copy buffer came back in time";
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	if (got > 0)
+		*since = now;
+	else if (now - *since >= (uint64_t)(cb_server_idle_timeout() * 1e9)) {
+		c->err_call = "waiting for zero-copy completions";
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The slot for the next message: the oldest one if the kernel has given it
  * back, else a new one while the pool may grow, else wait for the oldest.
  */
 static struct slot *take_slot(struct cb_conn *c, struct a3 *s)
 {
-	uint64_t stall_ms = 0;
+	uint64_t since = 0;
 	bool waited = false;
 
 	for (;;) {
@@ -411,21 +451,8 @@ static struct slot *take_slot(struct cb_conn *c, struct a3 *s)
 			c->stat[ZC_POOL_WAITS]++;
 			waited = true;
 		}
-		int got = wait_completions(s, 100, &c->err_call);
-
-		if (got < 0)
+		if (wait_held(c, s, &since) < 0)
 			return NULL;
-		if (cb_now_ns() > cb_server_stop_deadline()) {
-			c->err_call = "server stopping: no zero-copy buffer came back in time";
-			errno = ETIMEDOUT;
-			return NULL;
-		}
-		/* A slot that never comes back ends the connection, as a stalled send would. */
-		if (got == 0 && (stall_ms += 100) >= cb_server_idle_timeout() * 1000) {
-			c->err_call = "waiting for zero-copy completions";
-			errno = ETIMEDOUT;
-			return NULL;
-		}
 	}
 }
 
@@ -437,6 +464,7 @@ static int a3_send(struct cb_conn *c, void *state, uint64_t seq, uint64_t want_n
 	int cnt = CB_NFIELDS;
 	unsigned nobufs = 0;
 	bool in_flight = false;
+	uint64_t since = 0;
 
 	if (!sl)
 		return -1;
@@ -444,8 +472,18 @@ static int a3_send(struct cb_conn *c, void *state, uint64_t seq, uint64_t want_n
 	cb_msg_iov(&sl->msg, iov);
 	for (;;) {
 		uint32_t calls = 0;
-		int rc = cb_sendmsg_all(c->fd, &v, &cnt, MSG_ZEROCOPY, &calls, sent);
+		int rc;
 
+		/*
+		 * Every call that sends data takes the next id, and a short send
+		 * (a signal, RLIMIT_MEMLOCK) makes one message take several: the
+		 * ids in flight are bounded by the ring here, before each call,
+		 * not only when the pool grows.
+		 */
+		while (cb_zc_inflight(&s->zc) >= CB_ZC_RING)
+			if (wait_held(c, s, &since) < 0)
+				goto held;
+		rc = cb_sendmsg_all(c->fd, &v, &cnt, MSG_ZEROCOPY, &calls, sent);
 		s->zc.next += calls;         /* each call that sent data took one id */
 		c->stat[ZC_SENDS] += calls;
 		if (calls) {
@@ -454,8 +492,10 @@ static int a3_send(struct cb_conn *c, void *state, uint64_t seq, uint64_t want_n
 			in_flight = true;
 			nobufs = 0;          /* progress: the pressure is not unbroken */
 		}
-		if (rc == 0)
+		if (rc == 0 && cnt == 0)
 			break;
+		if (rc == 0)
+			continue;            /* one call done (cb_sendmsg_all returns after each) */
 		if (errno != ENOBUFS) {
 			c->err_call = "sendmsg(MSG_ZEROCOPY)";
 			goto held;
@@ -484,6 +524,11 @@ static int a3_send(struct cb_conn *c, void *state, uint64_t seq, uint64_t want_n
 
 		if (got < 0)
 			goto held;
+		if (cb_now_ns() >= cb_server_stop_deadline()) {
+			c->err_call = "server stopping: sendmsg(MSG_ZEROCOPY) kept failing with ENOBUFS";
+			errno = ETIMEDOUT;
+			goto held;
+		}
 		if (got > 0)
 			continue;
 		if (cb_wait_nobufs(&nobufs) < 0) {
@@ -506,7 +551,13 @@ held:
  * Pools whose completions had not all come back when their connection
  * ended: still pinned by the kernel, so neither freed nor reused. Each keeps
  * a dup of its socket so its error queue can still be read; whenever another
- * connection closes, the lot is looked at and what has come back is freed.
+ * connection closes, and once a second, the lot is looked at and what has
+ * come back is freed. A pool that gets nothing back for --idle-timeout (a
+ * peer that holds its socket open and reads nothing) would keep its share of
+ * the budget for as long as that peer likes: its connection is then reset
+ * (connect(AF_UNSPEC): tcp_disconnect sends a reset and drops the send
+ * queue), and the kernel gives the pages back with their completions. It is
+ * freed when those arrive, as any other, never before.
  */
 static struct a3 *parked;
 static unsigned n_parked;           /* written under parked_lock, read without it (atomic) */
@@ -516,15 +567,29 @@ static pthread_mutex_t parked_lock = PTHREAD_MUTEX_INITIALIZER;
 static void reclaim_parked(void)
 {
 	const char *call = NULL;
+	uint64_t now = cb_now_ns();
 
 	if (!__atomic_load_n(&n_parked, __ATOMIC_RELAXED))
 		return;                        /* nothing parked: no lock */
 	pthread_mutex_lock(&parked_lock);
 	for (struct a3 **pp = &parked; *pp;) {
 		struct a3 *s = *pp;
+		int got = drain(s, &call);
 
 		/* An error riding the queue ends this read, not the wait: look again later. */
-		if (drain(s, &call) < 0 || cb_zc_inflight(&s->zc)) {
+		if (got < 0 || cb_zc_inflight(&s->zc)) {
+			if (got > 0) {
+				s->parked_ns = now;
+			} else if (!s->reset && now - s->parked_ns >= (uint64_t)(cb_server_idle_timeout() * 1e9)) {
+				struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+
+				s->reset = true;
+				cb_warn("client %s: its parked pool got nothing back for %g s (--idle-timeout): "
+					"resetting the connection so the kernel gives its %u sends back",
+					s->peer, cb_server_idle_timeout(), cb_zc_inflight(&s->zc));
+				if (connect(s->fd, &unspec, sizeof(unspec)) < 0)
+					cb_warn("client %s: connect(AF_UNSPEC): %s", s->peer, strerror(errno));
+			}
 			pp = &s->next_parked;
 			continue;
 		}
@@ -539,12 +604,17 @@ static void reclaim_parked(void)
 static void a3_close(struct cb_conn *c, void *state)
 {
 	struct a3 *s = state;
-	uint64_t deadline = cb_now_ns() + CLOSE_WAIT_MS * 1000000ull;
+	uint64_t now = cb_now_ns(), start = now, deadline = now + CLOSE_WAIT_MS * 1000000ull;
 
+	/* Inside the server's stop grace, like everything else. */
+	if (deadline > cb_server_stop_deadline())
+		deadline = cb_server_stop_deadline();
 	reclaim_parked();
 	/* The socket must stay open until the kernel has given every buffer back. */
-	while (cb_zc_inflight(&s->zc) && cb_now_ns() < deadline) {
-		if (wait_completions(s, 50, &c->err_call) < 0) {
+	while (cb_zc_inflight(&s->zc) && (now = cb_now_ns()) < deadline) {
+		uint64_t left_ms = (deadline - now) / 1000000 + 1;
+
+		if (wait_completions(s, left_ms < 50 ? (int)left_ms : 50, &c->err_call) < 0) {
 			cb_warn("client %s: %s: %s", c->peer, c->err_call, strerror(errno));
 			break;
 		}
@@ -558,10 +628,13 @@ static void a3_close(struct cb_conn *c, void *state)
 		return;
 	}
 	s->fd = dup(c->fd);
+	s->parked_ns = cb_now_ns();
+	snprintf(s->peer, sizeof(s->peer), "%s", c->peer);
 	c->stat[ZC_PARKED] = 1;
-	cb_warn("client %s: %llu zero-copy sends not completed %d ms after the last one: "
+	cb_warn("client %s: %llu zero-copy sends not completed %.1f s after the last one: "
 		"parking its %llu-byte pool (never freed while the kernel may read it)%s", c->peer,
-		(unsigned long long)c->stat[ZC_MISSING], CLOSE_WAIT_MS, (unsigned long long)s->pool_bytes,
+		(unsigned long long)c->stat[ZC_MISSING], (double)(cb_now_ns() - start) / 1e9,
+		(unsigned long long)s->pool_bytes,
 		s->fd < 0 ? "; dup failed, so for good" : "");
 	if (s->fd < 0)
 		return;                        /* leaked on purpose: safer than a free */

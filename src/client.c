@@ -29,6 +29,9 @@
 #define THREAD_STACK      (256u << 10)
 #define REPLY_GRACE_NS    10000000000ull /* after the window, wait this long for a server */
 #define STOP_GRACE_NS     250000000ull   /* after Ctrl-C, read what is in flight this long */
+#define STOP_CUT_NS       800000000ull   /* ... and 800 ms after it, shut every socket: a
+					  * worker blocked in a send (a peer that reads nothing)
+					  * returns, and the client exits within a second */
 /*
  * The most one recv() asks for. 256 KiB cost the receiver 2.6x the CPU per
  * byte of 64 KiB at 64 KiB messages on a 2-vCPU AMD EPYC guest (512 KiB of L2
@@ -264,7 +267,11 @@ static void stream_ended(struct worker *w, const char *what, ssize_t n)
 /*
  * After the window: tell the server, then count what is still in flight,
  * to its EOF, so total_bytes equals what the server's send calls accepted.
- * After a Ctrl-C only STOP_GRACE_NS more, so the client ends within a second.
+ * The clock and the stop flag are looked at before every read, so a peer
+ * that never stops sending cannot hold the client: 10 s after the window at
+ * most, and after a Ctrl-C only STOP_GRACE_NS more, so the client ends
+ * within a second. What is read by then was acknowledged at once (not after
+ * the delayed-ACK timer), so the server's bytes_acked covers it.
  */
 static void drain(struct worker *w, unsigned char *buf)
 {
@@ -274,9 +281,24 @@ static void drain(struct worker *w, unsigned char *buf)
 	shutdown(w->fd, SHUT_WR);
 	cb_set_timeout(w->fd, SO_RCVTIMEO, 0.1);   /* look at the stop flag 10 times a second */
 	for (;;) {
-		ssize_t n = recv(w->fd, buf, CB_RX_CHUNK, 0);
-		uint64_t now;
+		uint64_t now = cb_now_ns();
+		ssize_t n;
 
+		if (stopping() && !cut_short) {
+			cut_short = true;
+			if (deadline > now + STOP_GRACE_NS)
+				deadline = now + STOP_GRACE_NS;
+		}
+		if (now >= deadline) {
+			if (cut_short) {
+				cb_ack_now(w->fd);
+				return;    /* interrupted: what arrived is counted, no more */
+			}
+			wfail(w, "recv after the window: server did not finish within 10 s");
+			stream_ended(w, "recv after the window", -1);
+			return;
+		}
+		n = recv(w->fd, buf, CB_RX_CHUNK, 0);
 		if (n > 0) {
 			w->raw_bytes += (uint64_t)n;
 			cb_rx_feed(&w->rx, buf, (size_t)n, 0, NULL);
@@ -284,18 +306,10 @@ static void drain(struct worker *w, unsigned char *buf)
 		}
 		if (n == 0)
 			break;
-		now = cb_now_ns();
-		if (stopping() && !cut_short) {
-			cut_short = true;
-			if (deadline > now + STOP_GRACE_NS)
-				deadline = now + STOP_GRACE_NS;
-		}
-		if (errno == EINTR || ((errno == EAGAIN || errno == EWOULDBLOCK) && now < deadline))
-			continue;
+		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+			continue;          /* the deadline check decides */
 		if (cut_short)
-			return;            /* interrupted: what arrived is counted, no more */
-		if (errno == EAGAIN)
-			wfail(w, "recv after the window: server did not finish within 10 s");
+			return;
 		stream_ended(w, "recv after the window", n);
 		return;
 	}
@@ -339,12 +353,19 @@ static void run_stream(struct worker *w, unsigned char *buf)
 	drain(w, buf);
 }
 
+/*
+ * Request, reply, again, while the window is open. A reply counts (bytes,
+ * messages, a latency sample) when its last byte arrived inside the window,
+ * as a stream message does; one that completes after it is drained, not
+ * counted. The stop flag and the reply's deadline are looked at before
+ * every read: a reply that trickles in for ever holds nobody.
+ */
 static void run_rr(struct worker *w, unsigned char *buf)
 {
 	unsigned char req[CB_RR_REQ_LEN] = { 0 };
 
 	for (uint64_t seq = 0; !should_stop(cb_now_ns()); seq++) {
-		uint64_t start = cb_now_ns(), left = copts.size;
+		uint64_t start = cb_now_ns(), left = copts.size, done;
 
 		cb_put_be64(req, seq);
 		if (cb_write_all(w->fd, req, sizeof(req), NULL) < 0) {
@@ -352,30 +373,33 @@ static void run_rr(struct worker *w, unsigned char *buf)
 			return;
 		}
 		while (left) {
-			ssize_t n = recv(w->fd, buf, left < CB_RX_CHUNK ? left : CB_RX_CHUNK, 0);
+			ssize_t n;
 
+			/* A reply is owed; wait for it, but not forever. */
+			if (stopping())
+				goto out;      /* the drain reads the rest of it */
+			if (cb_now_ns() > t_end + REPLY_GRACE_NS) {
+				wfail(w, "recv reply: no reply %.0f s after the window ended",
+				      REPLY_GRACE_NS / 1e9);
+				stream_ended(w, "recv reply", 1);
+				return;
+			}
+			n = recv(w->fd, buf, left < CB_RX_CHUNK ? left : CB_RX_CHUNK, 0);
 			if (n > 0) {
 				w->raw_bytes += (uint64_t)n;
 				cb_rx_feed(&w->rx, buf, (size_t)n, 0, NULL);
 				left -= (uint64_t)n;
 				continue;
 			}
-			if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) {
-				/* A reply is owed; wait for it, but not forever. */
-				if (stopping())
-					goto out;      /* the drain reads the rest of it */
-				if (cb_now_ns() > t_end + REPLY_GRACE_NS) {
-					wfail(w, "recv reply: no reply %.0f s after the window ended",
-					      REPLY_GRACE_NS / 1e9);
-					stream_ended(w, "recv reply", 1);
-					return;
-				}
+			if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 				continue;
-			}
 			stream_ended(w, "recv reply", n);
 			return;
 		}
-		cb_hist_add(&w->hist, cb_now_ns() - start);
+		done = cb_now_ns();
+		if (should_stop(done))
+			break;             /* completed after the window: not in it */
+		cb_hist_add(&w->hist, done - start);
 		w->win_bytes = w->rx.bytes;
 		w->win_msgs = w->rx.messages;
 		if (copts.interval > 0)
@@ -488,7 +512,8 @@ int cb_client_main(int argc, char **argv, const char *impl, unsigned impl_num)
 	uint64_t min_conn_msgs = UINT64_MAX;
 	double cpu0 = 0, cpu1 = 0, dur, next_tick, last_tick = 0;
 	unsigned failed = 0;
-	bool interrupted = false, window = false;
+	bool interrupted = false, window = false, cut = false;
+	uint64_t int_ns = 0;               /* when the Ctrl-C came (0: none) */
 	int rc = 0, sfd;
 
 	/*
@@ -535,6 +560,7 @@ int cb_client_main(int argc, char **argv, const char *impl, unsigned impl_num)
 	while (counted(&n_ready) < copts.threads)
 		if (wait_event(sfd, 100) && !interrupted) {
 			interrupted = true;
+			int_ns = cb_now_ns();
 			__atomic_store_n(&client_stop, 1, __ATOMIC_RELAXED);
 		}
 	pthread_mutex_lock(&gate_lock);
@@ -566,6 +592,7 @@ int cb_client_main(int argc, char **argv, const char *impl, unsigned impl_num)
 			until = 0;
 		if (wait_event(sfd, (int)(until * 1000) + 1)) {
 			interrupted = true;
+			int_ns = cb_now_ns();
 			__atomic_store_n(&client_stop, 1, __ATOMIC_RELAXED);
 			break;
 		}
@@ -583,11 +610,19 @@ int cb_client_main(int argc, char **argv, const char *impl, unsigned impl_num)
 	dur = (double)(stop_ns - t0) / 1e9;
 
 	/* The drain: each worker reads to its server's EOF; a signal cuts it short. */
-	while (counted(&n_done) < copts.threads)
+	while (counted(&n_done) < copts.threads) {
 		if (wait_event(sfd, 100) && !interrupted) {
 			interrupted = true;
+			int_ns = cb_now_ns();
 			__atomic_store_n(&client_stop, 1, __ATOMIC_RELAXED);
 		}
+		if (int_ns && !cut && cb_now_ns() - int_ns >= STOP_CUT_NS) {
+			cut = true;
+			for (unsigned i = 0; i < copts.threads; i++)
+				if (ws[i].fd >= 0)
+					shutdown(ws[i].fd, SHUT_RDWR);
+		}
+	}
 
 	for (unsigned i = 0; i < copts.threads; i++) {
 		struct worker *w = &ws[i];

@@ -9,7 +9,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <linux/tcp.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -154,13 +154,35 @@ int cb_connect(const char *host, unsigned port, double timeout_s, const int *sto
 	return -1;
 }
 
+static const uint64_t *send_deadline;   /* NULL: none */
+
+void cb_net_send_deadline(const uint64_t *deadline_ns)
+{
+	send_deadline = deadline_ns;
+}
+
+/* A relaxed load and a compare per send call; the clock only once a deadline is set. */
+static bool past_deadline(void)
+{
+	uint64_t d = send_deadline ? __atomic_load_n(send_deadline, __ATOMIC_RELAXED) : UINT64_MAX;
+
+	if (d == UINT64_MAX || cb_now_ns() < d)
+		return false;
+	errno = ETIMEDOUT;
+	return true;
+}
+
 int cb_write_all(int fd, const void *buf, size_t len, size_t *done)
 {
 	const char *p = buf;
 	unsigned nobufs = 0;
 
 	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		ssize_t n;
+
+		if (past_deadline())
+			return -1;
+		n = send(fd, p, len, MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -270,8 +292,11 @@ int cb_sendmsg_all(int fd, struct iovec **iov, int *iovcnt, int flags, uint32_t 
 
 	while (*iovcnt > 0) {
 		struct msghdr mh = { .msg_iov = *iov, .msg_iovlen = (size_t)*iovcnt };
-		ssize_t n = sendmsg(fd, &mh, flags | MSG_NOSIGNAL);
+		ssize_t n;
 
+		if (past_deadline())
+			return -1;
+		n = sendmsg(fd, &mh, flags | MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -291,6 +316,8 @@ int cb_sendmsg_all(int fd, struct iovec **iov, int *iovcnt, int flags, uint32_t 
 		if (done)
 			*done += (size_t)n;
 		cb_iov_advance(iov, iovcnt, (size_t)n);
+		if (flags & MSG_ZEROCOPY)
+			break;             /* one id taken: the caller counts and bounds them */
 	}
 	return 0;
 }
@@ -336,4 +363,29 @@ void cb_set_nodelay(int fd)
 	/* rr answers one message per request: Nagle would hold a short last
 	 * segment until the peer's delayed ACK, adding up to 40 ms. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+int cb_tcp_acked(int fd, uint64_t *acked, int *closed)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return -1;
+	if (len < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked)) {
+		errno = ENOPROTOOPT;
+		return -1;
+	}
+	*acked = ti.tcpi_bytes_acked;
+	*closed = ti.tcpi_state == 7;        /* TCP_CLOSE (include/net/tcp_states.h) */
+	return 0;
+}
+
+void cb_ack_now(int fd)
+{
+	int one = 1;
+
+	/* Setting TCP_QUICKACK sends an ACK that is due at once (tcp_cleanup_rbuf). */
+	setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 }

@@ -21,8 +21,17 @@ int cb_listen(const char *addr, unsigned port, unsigned *bound_port);
 int cb_connect(const char *host, unsigned port, double timeout_s, const int *stop,
 	       char *err, size_t errlen);
 /*
- * Loops on short transfers and EINTR; 0 ok, -1 errno set (0 = EOF for read).
- * *done (if not NULL) grows by the bytes written, also when it fails half way.
+ * The deadline every send of this process keeps (CLOCK_MONOTONIC ns; the
+ * value UINT64_MAX: none), read with a relaxed load before each send call:
+ * the server points it at its stop deadline. A blocked send outlives it only
+ * until a signal interrupts it (the server sends SIGUSR1 every 100 ms while
+ * stopping); a retry after EINTR does not restart SO_SNDTIMEO past it.
+ */
+void cb_net_send_deadline(const uint64_t *deadline_ns);
+/*
+ * Loops on short transfers and EINTR; 0 ok, -1 errno set (0 = EOF for read;
+ * ETIMEDOUT: the send deadline passed). *done (if not NULL) grows by the
+ * bytes written, also when it fails half way.
  */
 int cb_write_all(int fd, const void *buf, size_t len, size_t *done);
 int cb_read_all(int fd, void *buf, size_t len);
@@ -41,9 +50,11 @@ size_t cb_iov_advance(struct iovec **iov, int *iovcnt, size_t done);
 /*
  * sendmsg until the iovec is empty, advancing it; 0, or -1 with errno set
  * and the iovec describing what is left. *calls counts calls that sent data
- * (each zero-copy one takes a completion id). EINTR is retried; ENOBUFS of
- * a plain send waits and retries, of a zero-copy send goes to the caller.
- * *done (if not NULL) grows by the bytes sent.
+ * (each zero-copy one takes a completion id). EINTR is retried until the
+ * send deadline; ENOBUFS of a plain send waits and retries, of a zero-copy
+ * send goes to the caller. A zero-copy send returns 0 after every call that
+ * sent data, the iovec advanced, so that its caller can bound the ids in
+ * flight; it loops while *iovcnt > 0. *done (if not NULL) grows by the bytes sent.
  */
 int cb_sendmsg_all(int fd, struct iovec **iov, int *iovcnt, int flags, uint32_t *calls,
 		   size_t *done);
@@ -57,5 +68,14 @@ void cb_set_timeout(int fd, int which, double seconds);  /* SO_RCVTIMEO/SO_SNDTI
 const char *cb_peer_str(int fd, char *buf, size_t len);
 /* TCP_NODELAY: rr answers one message per request, Nagle would hold it. */
 void cb_set_nodelay(int fd);
+/*
+ * What the peer's TCP has acknowledged of everything this socket sent
+ * (TCP_INFO tcpi_bytes_acked, the SYN not counted, a FIN counted 1), and
+ * whether the connection is over (reset or closed): 0, or -1 (errno) when
+ * the kernel does not say (before Linux 4.1: no tcpi_bytes_acked).
+ */
+int cb_tcp_acked(int fd, uint64_t *acked, int *closed);
+/* After a Ctrl-C: acknowledge what was read at once, not after the delayed-ACK timer. */
+void cb_ack_now(int fd);
 
 #endif

@@ -8,6 +8,7 @@
 #include "result.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
@@ -16,26 +17,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define HELLO_TIMEOUT_S   10.0   /* a client must say hello within this */
-#define START_TIMEOUT_S   60.0   /* ... and start within this (its other connections first) */
-#define STOP_GRACE_S      2.0    /* on SIGINT/SIGTERM, to finish the message in progress */
-#define STOP_HARD_S       5.0    /* then cut what is left (A3 waits for completions meanwhile) */
+#define START_TIMEOUT_S   60.0   /* ... and start within this (its other connections first), */
+#define START_YIELD_S     2.0    /* ... but after this it yields its place to a newer client
+				  * when the server is full */
+#define STAGE_MAX         4096   /* connections waiting for their hello, at most */
+#define STOP_GRACE_S      2.0    /* on SIGINT/SIGTERM, to finish what is in progress */
 #define THREAD_STACK      (256u << 10) /* plus one guard page below it */
+
+/* A connection's phase, once its thread runs (cb_conn.phase). */
+enum { PH_SETUP, PH_WAIT_START, PH_STARTED, PH_YIELDED };
 
 static const struct cb_technique *tech;
 static struct cb_server_opts sopts;
 static int wake_fd = -1;            /* eventfd: a connection thread finished */
 static int server_stopping;         /* set once by the main thread on a signal */
-static uint64_t stop_deadline;      /* written before server_stopping is set */
+static uint64_t stop_deadline = UINT64_MAX; /* written before server_stopping is set */
 static pthread_mutex_t mem_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t mem_used, mem_peak; /* message buffers taken from the budget, under mem_lock */
 static uint64_t busy;               /* connections told "busy", under busy_lock */
 static uint64_t busy_unlogged, busy_logged_ns;
+static const char *busy_why;        /* the last reason, for the log line */
 static pthread_mutex_t busy_lock = PTHREAD_MUTEX_INITIALIZER;
 
 bool cb_mem_take(uint64_t bytes)
@@ -66,25 +74,41 @@ void cb_mem_give(uint64_t bytes)
 }
 
 /*
- * A connection refused as busy: counted, and logged at most once a second
+ * Connections refused as busy: counted, and logged at most once a second
  * (a crowd of thousands must not flood the log or slow the accept loop).
+ * Every refusal is in some line: the main loop writes what is left a second
+ * after the last line, and at exit, so the lines add up to `busy`.
+ * Returns the ns until the next line is due (UINT64_MAX: none pending).
  */
-static void note_busy(const char *why)
+static uint64_t flush_busy(bool now_anyway)
 {
-	uint64_t now = cb_now_ns(), n = 0;
+	uint64_t now = cb_now_ns(), n = 0, due = UINT64_MAX;
+	const char *why = NULL;
 
 	pthread_mutex_lock(&busy_lock);
-	busy++;
-	busy_unlogged++;
-	if (now - busy_logged_ns >= 1000000000ull) {
+	if (busy_unlogged && (now_anyway || now - busy_logged_ns >= 1000000000ull)) {
 		n = busy_unlogged;
+		why = busy_why;
 		busy_unlogged = 0;
 		busy_logged_ns = now;
+	} else if (busy_unlogged) {
+		due = busy_logged_ns + 1000000000ull - now;
 	}
 	pthread_mutex_unlock(&busy_lock);
 	if (n)
 		cb_warn("busy: %llu connection%s refused in the last second or so (%s)",
 			(unsigned long long)n, n == 1 ? "" : "s", why);
+	return due;
+}
+
+static void note_busy(const char *why)
+{
+	pthread_mutex_lock(&busy_lock);
+	busy++;
+	busy_unlogged++;
+	busy_why = why;
+	pthread_mutex_unlock(&busy_lock);
+	flush_busy(false);
 }
 
 bool cb_server_stopping(void)
@@ -94,7 +118,7 @@ bool cb_server_stopping(void)
 
 uint64_t cb_server_stop_deadline(void)
 {
-	return cb_server_stopping() ? stop_deadline : UINT64_MAX;
+	return __atomic_load_n(&stop_deadline, __ATOMIC_ACQUIRE);
 }
 
 double cb_server_idle_timeout(void)
@@ -131,21 +155,19 @@ static const char *read_error(void)
 }
 
 /*
- * The hello, the technique's state, the reply, the start. Returns the state
- * (the connection goes on), or NULL (refused or gone; logged).
+ * The hello (read by the main thread), the technique's state, the reply, the
+ * start. Returns the state (the connection goes on), or NULL (refused or
+ * gone; logged).
  */
 static void *handshake(struct cb_conn *c)
 {
-	unsigned char in[CB_HELLO_LEN], out[CB_REPLY_LEN], start[CB_START_LEN];
+	unsigned char out[CB_REPLY_LEN], start[CB_START_LEN];
 	struct cb_reply r = { .magic = CB_MAGIC, .version = CB_VERSION, .impl = (uint16_t)tech->impl };
 	enum cb_status st;
 	void *state = NULL;
+	int rc, phase = PH_WAIT_START;
 
-	if (cb_read_all_within(c->fd, in, sizeof(in), HELLO_TIMEOUT_S, &server_stopping) < 0) {
-		conn_log(c, "no hello: %s; closing", read_error());
-		return NULL;
-	}
-	cb_hello_decode(in, &c->hello);
+	cb_hello_decode(c->in, &c->hello);
 	c->verify = c->hello.flags & CB_FLAG_VERIFY;
 	st = cb_hello_check(&c->hello);
 	if (st == CB_OK) {
@@ -177,14 +199,28 @@ static void *handshake(struct cb_conn *c)
 		return NULL;
 	}
 	c->accepted = true;
-	/* Nothing is sent before the client's start: its window opens only then. */
-	if (cb_read_all_within(c->fd, start, sizeof(start), START_TIMEOUT_S, &server_stopping) < 0) {
-		conn_log(c, "no start: %s; closing", read_error());
-		tech->close(c, state);
-		return NULL;
-	}
-	if (!cb_start_check(start)) {
-		conn_log(c, "no start: not a start message; closing");
+	/*
+	 * Nothing is sent before the client's start: its window opens only then.
+	 * Meanwhile, once it has waited START_YIELD_S, the connection gives its
+	 * place to a newer client if the server is full (admit()): the main
+	 * thread marks it yielded and shuts the socket, which ends this read.
+	 */
+	c->since_ns = cb_now_ns();
+	__atomic_store_n(&c->phase, PH_WAIT_START, __ATOMIC_RELEASE);
+	rc = cb_read_all_within(c->fd, start, sizeof(start), START_TIMEOUT_S, &server_stopping);
+	if (rc == 0 && __atomic_compare_exchange_n(&c->phase, &phase, PH_STARTED, false,
+						   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		if (!cb_start_check(start)) {
+			conn_log(c, "no start: not a start message; closing");
+			tech->close(c, state);
+			return NULL;
+		}
+	} else {
+		if (__atomic_load_n(&c->phase, __ATOMIC_ACQUIRE) == PH_YIELDED)
+			conn_log(c, "no start after %.1f s: yielded its place to a newer client (server full); closing",
+				 (double)(cb_now_ns() - c->since_ns) / 1e9);
+		else
+			conn_log(c, "no start: %s; closing", read_error());
 		tech->close(c, state);
 		return NULL;
 	}
@@ -293,6 +329,44 @@ static void serve_rr(struct cb_conn *c, void *state)
 			return;
 }
 
+/*
+ * After the last byte: wait until the peer's TCP has acknowledged all of it,
+ * the connection is gone, the peer has acknowledged nothing more for
+ * --idle-timeout, or the stop deadline; then note how much it acknowledged.
+ * A client that reads to our end acknowledges everything within a round trip
+ * (its delayed ACK: 40 ms at most), so after a clean end bytes_acked ==
+ * bytes; one that stopped reading first (a Ctrl-C on a slow link) leaves the
+ * difference in flight, and a connection that failed is not waited for.
+ */
+static void settle(struct cb_conn *c)
+{
+	uint64_t acked = 0, last = 0, since = cb_now_ns(), idle_ns = (uint64_t)(sopts.idle_timeout * 1e9);
+	int closed = 0;
+
+	for (;;) {
+		uint64_t now;
+
+		if (cb_tcp_acked(c->fd, &acked, &closed) < 0)
+			return;                 /* the kernel does not say: bytes_acked stays unknown */
+		/* Its count starts with our 16-byte reply; our FIN, once acknowledged, adds 1. */
+		acked = acked > CB_REPLY_LEN ? acked - CB_REPLY_LEN : 0;
+		if (acked > c->bytes)
+			acked = c->bytes;
+		if (acked == c->bytes || closed || c->failed)
+			break;
+		now = cb_now_ns();
+		if (acked != last) {
+			last = acked;
+			since = now;
+		}
+		if (now - since >= idle_ns || now >= cb_server_stop_deadline())
+			break;
+		poll(NULL, 0, 2);
+	}
+	c->bytes_acked = acked;
+	c->acked_known = true;
+}
+
 static void *conn_main(void *arg)
 {
 	struct cb_conn *c = arg;
@@ -307,14 +381,17 @@ static void *conn_main(void *arg)
 		tech->close(c, state);
 		/* Everything sent, then EOF: the client counts every byte. */
 		shutdown(c->fd, SHUT_WR);
+		settle(c);
 		if (c->failed)
-			conn_log(c, "ended: %s: %s (%llu messages, %llu bytes sent)%s",
+			conn_log(c, "ended: %s: %s (%llu messages, %llu bytes sent, %llu acknowledged)%s",
 				 c->err_call ? c->err_call : "send", strerror(c->err),
 				 (unsigned long long)c->messages, (unsigned long long)c->bytes,
+				 (unsigned long long)c->bytes_acked,
 				 cb_server_stopping() ? " while stopping" : "");
 		else
-			conn_log(c, "done: %llu messages, %llu bytes sent%s",
+			conn_log(c, "done: %llu messages, %llu bytes sent, %llu acknowledged%s",
 				 (unsigned long long)c->messages, (unsigned long long)c->bytes,
+				 (unsigned long long)c->bytes_acked,
 				 cb_server_stopping() ? " (server stopping)" : "");
 		/* Cut by our own stop, after the grace to finish: not the peer's error. */
 		if (c->failed && cb_server_stopping())
@@ -328,7 +405,9 @@ static void *conn_main(void *arg)
 }
 
 struct totals {
-	uint64_t clients, rejected, errors, bytes, messages;
+	uint64_t clients, rejected, errors, bytes, bytes_acked, messages;
+	uint64_t yielded;               /* closed to make room: in the hello stage, or before the start */
+	bool acked_unknown;             /* a connection's bytes_acked could not be read */
 	uint64_t stat[CB_STAT_MAX];
 };
 
@@ -340,6 +419,8 @@ static void merge_conn(struct totals *t, const struct cb_conn *c)
 		t->rejected++;
 	t->errors += c->failed;
 	t->bytes += c->bytes;
+	t->bytes_acked += c->bytes_acked;
+	t->acked_unknown |= c->bytes && !c->acked_known;
 	t->messages += c->messages;
 	for (int i = 0; tech->stats && tech->stats[i].name; i++)
 		if (!tech->stats[i].max)
@@ -348,12 +429,21 @@ static void merge_conn(struct totals *t, const struct cb_conn *c)
 			t->stat[i] = c->stat[i];
 }
 
+/* ---- the main thread's state -------------------------------------------------- */
+static struct totals tot;
+static struct cb_conn *live;        /* connections with a thread of their own */
+static long n_live, n_yielding;     /* ... and those told to yield (not counted against the limit) */
+static struct cb_conn *stage_head, *stage_tail; /* the hello stage, oldest first */
+static unsigned n_stage;
+static long accepted, finished;     /* connections accepted; and whose fate is settled */
+static int epfd = -1;
+
 /* Join finished connection threads (all of them if `all`); returns how many. */
-static long reap(struct cb_conn **list, struct totals *t, bool all)
+static long reap(bool all)
 {
 	long n = 0;
 
-	for (struct cb_conn **pp = list; *pp;) {
+	for (struct cb_conn **pp = &live; *pp;) {
 		struct cb_conn *c = *pp;
 
 		if (!all && !__atomic_load_n(&c->finished, __ATOMIC_ACQUIRE)) {
@@ -361,13 +451,17 @@ static long reap(struct cb_conn **list, struct totals *t, bool all)
 			continue;
 		}
 		pthread_join(c->thread, NULL);
-		merge_conn(t, c);
+		merge_conn(&tot, c);
+		if (__atomic_load_n(&c->phase, __ATOMIC_ACQUIRE) == PH_YIELDED)
+			n_yielding--;
 		close(c->fd);
 		munmap(c->stack, THREAD_STACK + (size_t)sysconf(_SC_PAGESIZE));
 		*pp = c->next;
 		free(c);
 		n++;
 	}
+	n_live -= n;
+	finished += n;
 	return n;
 }
 
@@ -382,9 +476,14 @@ static void print_server_result(const struct totals *t)
 	cb_line_add(&l, "rejected", "%llu", (unsigned long long)t->rejected);
 	cb_line_add(&l, "errors", "%llu", (unsigned long long)t->errors);
 	cb_line_add(&l, "bytes", "%llu", (unsigned long long)t->bytes);
+	if (t->acked_unknown)
+		cb_line_add(&l, "bytes_acked", "%s", "");
+	else
+		cb_line_add(&l, "bytes_acked", "%llu", (unsigned long long)t->bytes_acked);
 	cb_line_add(&l, "messages", "%llu", (unsigned long long)t->messages);
 	cb_line_add(&l, "cpu_s", "%.3f", cb_cpu_seconds());
 	cb_line_add(&l, "busy", "%llu", (unsigned long long)busy);
+	cb_line_add(&l, "yielded", "%llu", (unsigned long long)t->yielded);
 	cb_line_add(&l, "mem_peak", "%llu", (unsigned long long)mem_peak);
 	cb_line_add(&l, "mem_budget", "%llu", sopts.mem_budget);
 	cb_line_add(&l, "max_clients", "%u", sopts.max_clients);
@@ -470,52 +569,312 @@ static void trim_memory(void)
 	}
 }
 
+/*
+ * Connections closed to make room, logged at most once a second as busy ones
+ * are: [0] in the hello stage, [1] waiting for their start. Main thread only.
+ */
+static uint64_t yield_unlogged[2], yield_logged_ns;
+
+static uint64_t flush_yields(bool now_anyway)
+{
+	uint64_t now = cb_now_ns();
+
+	if (!yield_unlogged[0] && !yield_unlogged[1])
+		return UINT64_MAX;
+	if (!now_anyway && now - yield_logged_ns < 1000000000ull)
+		return yield_logged_ns + 1000000000ull - now;
+	cb_warn("yield: %llu connection%s closed to make room in the last second or so: %llu without a "
+		"whole hello (the stage of %u waiting for one is full), %llu waiting %.0f s or more for "
+		"their start (--max-clients reached)",
+		(unsigned long long)(yield_unlogged[0] + yield_unlogged[1]),
+		yield_unlogged[0] + yield_unlogged[1] == 1 ? "" : "s",
+		(unsigned long long)yield_unlogged[0], STAGE_MAX, (unsigned long long)yield_unlogged[1],
+		START_YIELD_S);
+	yield_unlogged[0] = yield_unlogged[1] = 0;
+	yield_logged_ns = now;
+	return UINT64_MAX;
+}
+
+/*
+ * The hello stage. An accepted connection waits here, without a thread and
+ * without counting against --max-clients, until its 24-byte hello is whole
+ * (read by the main loop as it arrives, never blocking): a peer that says
+ * nothing costs a descriptor and this struct, not a thread or a place. The
+ * stage is a list in the order of arrival. A peer gets HELLO_TIMEOUT_S for
+ * its whole hello; when the stage is full (STAGE_MAX) or the process is out
+ * of descriptors, the oldest yields to the newcomer. A real client's hello
+ * follows its connect within a round trip, so it would take STAGE_MAX
+ * connections within that round trip to push it out: a silent or dripping
+ * crowd of any size cannot keep real clients out (nginx and Apache bound the
+ * same wait with a timeout, client_header_timeout and mod_reqtimeout; the
+ * eviction is what an event-driven server can add on top).
+ */
+static void stage_remove(struct cb_conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		stage_head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		stage_tail = c->prev;
+	c->next = c->prev = NULL;
+	n_stage--;
+	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+}
+
+/* A connection that never said a whole hello: closed, counted in `rejected`. */
+static void stage_drop(struct cb_conn *c, bool yielded)
+{
+	stage_remove(c);
+	close(c->fd);
+	free(c);
+	finished++;
+	tot.rejected++;
+	if (yielded) {
+		tot.yielded++;
+		yield_unlogged[0]++;
+	}
+}
+
+static bool stage_add(struct cb_conn *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+		return false;
+	c->prev = stage_tail;
+	c->next = NULL;
+	if (stage_tail)
+		stage_tail->next = c;
+	else
+		stage_head = c;
+	stage_tail = c;
+	n_stage++;
+	if (n_stage > STAGE_MAX)
+		stage_drop(stage_head, true);
+	return true;
+}
+
+/* Hellos out of time, oldest first: the stage is in order of arrival. */
+static void stage_expire(void)
+{
+	uint64_t now = cb_now_ns();
+
+	while (stage_head && now - stage_head->since_ns >= (uint64_t)(HELLO_TIMEOUT_S * 1e9)) {
+		conn_log(stage_head, "no hello: timed out; closing");
+		stage_drop(stage_head, false);
+	}
+}
+
+/*
+ * The server is full: the connection that has waited longest for its start,
+ * if that is START_YIELD_S or more, gives its place to the newcomer. It is
+ * marked yielded (unless its start has just come: then it stays) and its
+ * socket shut, which ends its thread's wait; it no longer counts against the
+ * limit. A client whose connections all start within START_YIELD_S of their
+ * answers (every client of this suite's: main sends every start in one loop)
+ * never loses one.
+ */
+static bool make_room(void)
+{
+	uint64_t now = cb_now_ns(), wait_ns = (uint64_t)(START_YIELD_S * 1e9);
+	struct cb_conn *oldest = NULL;
+	int phase = PH_WAIT_START;
+
+	for (struct cb_conn *c = live; c; c = c->next)
+		if (__atomic_load_n(&c->phase, __ATOMIC_ACQUIRE) == PH_WAIT_START &&
+		    now - c->since_ns >= wait_ns && (!oldest || c->since_ns < oldest->since_ns))
+			oldest = c;
+	if (!oldest || !__atomic_compare_exchange_n(&oldest->phase, &phase, PH_YIELDED, false,
+						    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return false;
+	shutdown(oldest->fd, SHUT_RDWR);
+	n_yielding++;
+	tot.yielded++;
+	yield_unlogged[1]++;
+	return true;
+}
+
+/* A whole hello: the connection gets a thread if --max-clients allows, else "busy". */
+static void admit(struct cb_conn *c, pthread_attr_t *attr)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	int err;
+
+	if (n_live - n_yielding >= (long)sopts.max_clients && !make_room()) {
+		refuse_busy(c->fd, "--max-clients reached");
+		free(c);
+		finished++;
+		return;
+	}
+	/* A stack of our own, so it is gone when the thread is (see trim_memory). */
+	c->stack = mmap(NULL, THREAD_STACK + page, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (c->stack == MAP_FAILED) {
+		refuse_busy(c->fd, "mmap of a thread stack failed");
+		free(c);
+		finished++;
+		return;
+	}
+	mprotect(c->stack, page, PROT_NONE);      /* the guard page */
+	pthread_attr_setstack(attr, (char *)c->stack + page, THREAD_STACK);
+	err = pthread_create(&c->thread, attr, conn_main, c);
+	if (err) {
+		/* EAGAIN: the thread limit (RLIMIT_NPROC, pids.max). Refuse this one, go on. */
+		munmap(c->stack, THREAD_STACK + page);
+		refuse_busy(c->fd, err == EAGAIN ? "pthread_create: no more threads (EAGAIN)" :
+			    "pthread_create failed");
+		free(c);
+		finished++;
+		return;
+	}
+	c->next = live;
+	live = c;
+	n_live++;
+}
+
+/* Read what a stage connection has of its hello, without waiting. */
+static void read_hello(struct cb_conn *c, pthread_attr_t *attr)
+{
+	ssize_t n = recv(c->fd, c->in + c->got, sizeof(c->in) - c->got, MSG_DONTWAIT);
+
+	if (n > 0) {
+		c->got += (unsigned)n;
+		if (c->got == sizeof(c->in)) {
+			stage_remove(c);
+			admit(c, attr);
+		}
+		return;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	conn_log(c, "no hello: %s; closing", n == 0 ? "connection closed" : strerror(errno));
+	stage_drop(c, false);
+}
+
+/* Accept what is waiting (64 at most, so the stage is read in between). */
+static int lfd = -1;
+
+static void accept_some(void)
+{
+	for (int k = 0; k < 64 && lfd >= 0; k++) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		struct cb_conn *c;
+
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE) {
+				/* Out of descriptors: the oldest silent peer yields its own. */
+				if (stage_head) {
+					stage_drop(stage_head, true);
+					continue;
+				}
+				if (n_busy_socks) {
+					close(busy_socks[0].fd);
+					busy_socks[0] = busy_socks[--n_busy_socks];
+					continue;
+				}
+			}
+			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {
+				/* Say so and let finishing clients free some. */
+				cb_warn("accept: %s (waiting for connections to finish)", strerror(errno));
+				poll(NULL, 0, 100);
+			} else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK &&
+				   errno != ECONNABORTED) {
+				cb_die("accept: %s", strerror(errno));
+			}
+			return;
+		}
+		accepted++;
+		if (sopts.clients && accepted == sopts.clients) {
+			close(lfd);            /* -n N: no connection beyond the Nth */
+			lfd = -1;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			refuse_busy(fd, "calloc failed");
+			finished++;
+			continue;
+		}
+		c->fd = fd;
+		c->since_ns = cb_now_ns();
+		cb_peer_str(fd, c->peer, sizeof(c->peer));
+		if (!stage_add(c)) {
+			refuse_busy(fd, "epoll_ctl failed");
+			free(c);
+			finished++;
+		}
+	}
+}
+
 /* SIGUSR1 only interrupts a connection thread's blocking call (no SA_RESTART). */
 static void on_wakeup(int sig) { (void)sig; }
 
 /*
- * Stop: no connection starts a new message. The one in progress gets
- * STOP_GRACE_S to finish (a cut message would be a verify error at the
- * client); a thread blocked in send or recv is woken with SIGUSR1 (again
- * every 100 ms, in case it was between checks) and its send timeout cut to
- * the grace. After STOP_HARD_S what is left is shut down.
+ * Stop: no connection starts a new message, and every one has one deadline,
+ * STOP_GRACE_S from now, for what it is doing (a message in progress, A3's
+ * wait for its completions, the wait for the peer's ACKs): a cut message
+ * would be a verify error at the client. The send wrappers and the
+ * techniques' waits check it; a thread blocked in a call is woken with
+ * SIGUSR1 every 100 ms to look. At the deadline what is left is shut down,
+ * so the process exits then, not later.
  */
-static void stop_all(struct cb_conn **live, struct totals *tot)
+static void stop_all(void)
 {
-	uint64_t hard;
+	uint64_t deadline = cb_now_ns() + (uint64_t)(STOP_GRACE_S * 1e9), cut = deadline + 10000000ull;
 
-	stop_deadline = cb_now_ns() + (uint64_t)(STOP_GRACE_S * 1e9);
-	hard = cb_now_ns() + (uint64_t)(STOP_HARD_S * 1e9);
+	__atomic_store_n(&stop_deadline, deadline, __ATOMIC_RELEASE);
 	__atomic_store_n(&server_stopping, 1, __ATOMIC_RELEASE);
-	for (struct cb_conn *c = *live; c; c = c->next)
-		cb_set_timeout(c->fd, SO_SNDTIMEO, STOP_GRACE_S);
-	while (*live) {
+	while (stage_head)
+		stage_drop(stage_head, false);
+	while (live) {
 		struct pollfd p = { .fd = wake_fd, .events = POLLIN };
-		uint64_t v;
+		uint64_t v, now = cb_now_ns(), next = now < deadline ? deadline : now < cut ? cut : now;
+		int ms = (int)((next - now) / 1000000) + 1;
 
-		for (struct cb_conn *c = *live; c; c = c->next)
-			if (!__atomic_load_n(&c->finished, __ATOMIC_ACQUIRE))
-				pthread_kill(c->thread, SIGUSR1);
-		if (cb_now_ns() >= hard)
-			for (struct cb_conn *c = *live; c; c = c->next)
+		for (struct cb_conn *c = live; c; c = c->next) {
+			if (__atomic_load_n(&c->finished, __ATOMIC_ACQUIRE))
+				continue;
+			pthread_kill(c->thread, SIGUSR1);
+			if (now >= cut)        /* 10 ms past it: whatever did not look at the clock */
 				shutdown(c->fd, SHUT_RDWR);
-		if (poll(&p, 1, 100) > 0 && read(wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		}
+		if (poll(&p, 1, ms < 100 ? ms : 100) > 0 && read(wake_fd, &v, sizeof(v)) < 0 &&
+		    errno != EAGAIN)
 			cb_die("read eventfd: %s", strerror(errno));
-		reap(live, tot, false);
+		reap(false);
 	}
+}
+
+/* How long the main loop may sleep: until the next hello times out or a log line is due. */
+static int next_wake_ms(void)
+{
+	uint64_t ns = UINT64_MAX, due, now = cb_now_ns();
+
+	if (stage_head) {
+		due = stage_head->since_ns + (uint64_t)(HELLO_TIMEOUT_S * 1e9);
+		ns = due > now ? due - now : 0;
+	}
+	due = flush_busy(false);
+	ns = due < ns ? due : ns;
+	due = flush_yields(false);
+	ns = due < ns ? due : ns;
+	if (n_busy_socks)             /* busy sockets lingering: tend them every 100 ms */
+		ns = ns < 100000000ull ? ns : 100000000ull;
+	if (tech->tick || trim_pending) /* a technique's tick, a trim put off: every second */
+		ns = ns < 1000000000ull ? ns : 1000000000ull;
+	return ns == UINT64_MAX ? -1 : (int)(ns / 1000000) + 1;
 }
 
 int cb_server_main(int argc, char **argv, const struct cb_technique *t)
 {
-	struct cb_conn *live = NULL;
-	struct totals tot = { 0 };
-	long accepted = 0, finished = 0, n_live = 0;
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	static int tag_signal, tag_wake, tag_listen;   /* epoll data for the three fixed fds */
 	struct sigaction sa = { .sa_handler = on_wakeup };
 	struct cb_line first;
 	pthread_attr_t attr;
 	unsigned port;
-	int lfd, sfd;
+	int sfd;
 
 	cb_set_prog(argv[0]);
 	tech = t;
@@ -533,12 +892,30 @@ int cb_server_main(int argc, char **argv, const struct cb_technique *t)
 	}
 	if (t->probe && t->probe() < 0)
 		exit(1);
+	/* Every send of this process keeps the stop deadline (UINT64_MAX until the stop). */
+	cb_net_send_deadline(&stop_deadline);
 	/* Signals go to a signalfd the accept loop polls; no thread is interrupted. */
 	sfd = cb_stop_signalfd();
 	wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (wake_fd < 0)
-		cb_die("eventfd: %s", strerror(errno));
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (wake_fd < 0 || epfd < 0)
+		cb_die("eventfd/epoll_create1: %s", strerror(errno));
 	lfd = cb_listen(sopts.bind_addr, sopts.port, &port);
+	/* Accepting never waits: the loop accepts what is there and goes back to the stage. */
+	if (fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) < 0)
+		cb_die("fcntl(O_NONBLOCK) on the listening socket: %s", strerror(errno));
+	{
+		struct epoll_event ev[3] = {
+			{ .events = EPOLLIN, .data.ptr = &tag_signal },
+			{ .events = EPOLLIN, .data.ptr = &tag_wake },
+			{ .events = EPOLLIN, .data.ptr = &tag_listen },
+		};
+
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev[0]) < 0 ||
+		    epoll_ctl(epfd, EPOLL_CTL_ADD, wake_fd, &ev[1]) < 0 ||
+		    epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev[2]) < 0)
+			cb_die("epoll_ctl: %s", strerror(errno));
+	}
 	cb_line_start(&first, "listening");
 	cb_line_add(&first, "addr", "%s", sopts.bind_addr);
 	cb_line_add(&first, "port", "%u", port);
@@ -560,99 +937,54 @@ int cb_server_main(int argc, char **argv, const struct cb_technique *t)
 	mallopt(M_TOP_PAD, 0);
 
 	while (!sopts.clients || finished < sopts.clients) {
-		struct pollfd pfd[3] = {
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = wake_fd, .events = POLLIN },
-			{ .fd = lfd, .events = POLLIN },
-		};
-		/* Busy sockets lingering: wake every 100 ms to tend them; a technique's
-		 * tick: every second. */
-		int n = poll(pfd, lfd >= 0 ? 3 : 2, n_busy_socks ? 100 : t->tick || trim_pending ? 1000 : -1);
+		struct epoll_event ev[64];
+		bool stop = false, listen_ready = false;
+		int n = epoll_wait(epfd, ev, 64, next_wake_ms());
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			cb_die("poll: %s", strerror(errno));
+			cb_die("epoll_wait: %s", strerror(errno));
 		}
-		if (pfd[0].revents & POLLIN)
-			break;             /* SIGINT or SIGTERM: stop serving */
-		if (pfd[1].revents & POLLIN) {
-			uint64_t v;
+		/* Accepting comes last: a newcomer may push the oldest stage connection out,
+		 * and this batch may still hold an event for it. */
+		for (int i = 0; i < n; i++) {
+			void *p = ev[i].data.ptr;
 
-			if (read(wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-				cb_die("read eventfd: %s", strerror(errno));
-			long done = reap(&live, &tot, false);
+			if (p == &tag_signal) {
+				stop = true;       /* SIGINT or SIGTERM: stop serving */
+			} else if (p == &tag_wake) {
+				uint64_t v;
 
-			finished += done;
-			n_live -= done;
-			if (done)
-				trim_memory();
+				if (read(wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+					cb_die("read eventfd: %s", strerror(errno));
+				if (reap(false))
+					trim_memory();
+			} else if (p == &tag_listen) {
+				listen_ready = true;
+			} else {
+				read_hello(p, &attr);
+			}
 		}
+		if (stop)
+			break;
+		if (listen_ready)
+			accept_some();
+		stage_expire();
 		if (n_busy_socks)
 			tend_busy();
 		if (trim_pending)
 			trim_memory();
 		if (t->tick)
 			t->tick();
-		if (lfd >= 0 && (pfd[2].revents & POLLIN)) {
-			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-			struct cb_conn *c;
-			int err;
-
-			if (fd < 0) {
-				if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {
-					/* Out of descriptors: say so and let finishing clients free some. */
-					cb_warn("accept: %s (waiting for connections to finish)", strerror(errno));
-					poll(NULL, 0, 100);
-				} else if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
-					cb_die("accept: %s", strerror(errno));
-				}
-				continue;
-			}
-			if (n_live >= (long)sopts.max_clients) {
-				refuse_busy(fd, "--max-clients reached");
-				continue;
-			}
-			c = calloc(1, sizeof(*c));
-			if (!c) {
-				refuse_busy(fd, "calloc failed");
-				continue;
-			}
-			c->fd = fd;
-			cb_peer_str(fd, c->peer, sizeof(c->peer));
-			/* A stack of our own, so it is gone when the thread is (see trim_memory). */
-			c->stack = mmap(NULL, THREAD_STACK + page, PROT_READ | PROT_WRITE,
-					MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-			if (c->stack == MAP_FAILED) {
-				free(c);
-				refuse_busy(fd, "mmap of a thread stack failed");
-				continue;
-			}
-			mprotect(c->stack, page, PROT_NONE);      /* the guard page */
-			pthread_attr_setstack(&attr, (char *)c->stack + page, THREAD_STACK);
-			err = pthread_create(&c->thread, &attr, conn_main, c);
-			if (err) {
-				/* EAGAIN: the thread limit (RLIMIT_NPROC, pids.max). Refuse this one, go on. */
-				munmap(c->stack, THREAD_STACK + page);
-				free(c);
-				refuse_busy(fd, err == EAGAIN ? "pthread_create: no more threads (EAGAIN)" :
-					    "pthread_create failed");
-				continue;
-			}
-			c->next = live;
-			live = c;
-			n_live++;
-			if (sopts.clients && ++accepted == sopts.clients) {
-				close(lfd);    /* -n N: no connection beyond the Nth */
-				lfd = -1;
-			}
-		}
 	}
-	stop_all(&live, &tot);
+	stop_all();
 	while (n_busy_socks)
 		close(busy_socks[--n_busy_socks].fd);
 	if (lfd >= 0)
 		close(lfd);
+	flush_busy(true);
+	flush_yields(true);
 	print_server_result(&tot);
 	return 0;
 }

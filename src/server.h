@@ -39,10 +39,18 @@ struct cb_conn {
 	bool failed;              /* ended by an error, not by the client leaving */
 	enum cb_status status;    /* open() failing: why, for the reply (default CB_NO_MEMORY) */
 	uint64_t bytes;           /* every byte the send calls accepted, a cut message's too */
+	uint64_t bytes_acked;     /* of those, what the peer's TCP acknowledged by the end */
 	uint64_t messages;        /* whole messages */
 	uint64_t stat[CB_STAT_MAX]; /* the technique's counters, in the order of its stats */
 	const char *err_call;     /* the call that failed */
 	int err;                  /* its errno */
+	/* the frame's own: the hello stage (main thread), then the wait for the start */
+	unsigned char in[CB_HELLO_LEN]; /* the hello, as read by the main thread */
+	unsigned got;             /* its bytes so far */
+	uint64_t since_ns;        /* accepted; once answered, when the answer went out */
+	struct cb_conn *prev;     /* the hello stage is a list, oldest first (prev, next) */
+	int phase;                /* set up, waiting for its start, started, yielded (atomic) */
+	bool acked_known;         /* bytes_acked was read from the kernel */
 };
 
 struct cb_technique {
@@ -71,7 +79,10 @@ struct cb_technique {
 
 /*
  * True once the server is stopping (SIGINT/SIGTERM): no new message starts;
- * the one in progress has until cb_server_stop_deadline() (CLOCK_MONOTONIC ns).
+ * the one in progress has until cb_server_stop_deadline() (CLOCK_MONOTONIC ns,
+ * UINT64_MAX before the stop), and so has every wait of a technique's (for
+ * buffers, completions, at close): the server exits at that deadline. The
+ * frame's send wrappers (cb_write_all, cb_sendmsg_all) keep it already.
  */
 bool cb_server_stopping(void);
 uint64_t cb_server_stop_deadline(void);

@@ -33,6 +33,11 @@ tests/bin/fail_zerocopy.so: tests/tools/fail_zerocopy.c
 	@mkdir -p tests/bin
 	$(CC) -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
 
+# An LD_PRELOAD shim for short zero-copy sends and POLLHUP without completions (tests/t_timing.sh).
+tests/bin/zc_faults.so: tests/tools/zc_faults.c
+	@mkdir -p tests/bin
+	$(CC) -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
+
 # ---- sanitizer builds -----------------------------------------------------
 # build-asan/ and build-tsan/ hold the six programs and tests/bin/unit_*.
 define SAN_BUILD

@@ -22,7 +22,8 @@
  *     "closed_after_s=none" when everything was sent.
  *
  *   cb_peer fakeserver [--flip SEQ] [--impl I] [--cut SEQ] [--early N] [--silent] [--no-eof]
- *                      [--slow-answers N --gap SEC]
+ *                      [--slow-answers N --gap SEC] [--trickle BPS]
+ *                      [--rr-delay MS]
  *     Listens on 127.0.0.1, an ephemeral port ("listening port=P"), serves one
  *     stream client correctly except: message SEQ gets one payload byte
  *     flipped (--flip), or the connection is closed half-way through message
@@ -35,6 +36,12 @@
  *     sets each connection up slowly would; prints "answered I at T s" for
  *     each, then reads every start, sends no message and closes each
  *     connection after the client's end.
+ *     --trickle BPS: after the start, stream or rr alike, sends messages 0, 1,
+ *     2, ... back to back at BPS bytes a second, a slice every 5 ms, never
+ *     reading the client's requests or its end: data that keeps arriving,
+ *     until the client closes.
+ *     --rr-delay MS: an rr server that answers each request with its message,
+ *     MS milliseconds after the request came, until the client's end.
  */
 #define _GNU_SOURCE
 #include "base.h"
@@ -243,6 +250,40 @@ static int send_message(int fd, unsigned char *msg, uint32_t size, uint64_t seq,
 	return cb_write_all(fd, msg, len, NULL);
 }
 
+/* --trickle: messages at bps bytes a second, a slice every 5 ms, until a send fails. */
+static int trickle(int fd, unsigned char *msg, uint32_t size, long bps)
+{
+	size_t slice = (size_t)(bps / 200 > 0 ? bps / 200 : 1);
+
+	for (uint64_t seq = 0;; seq++) {
+		uint8_t key = cb_seq_key(seq);
+
+		cb_put_be64(msg, seq);
+		cb_put_be64(msg + 8, cb_now_ns());
+		for (uint32_t k = CB_HDR_LEN; k < size; k++)
+			msg[k] = cb_pattern(key, k);
+		for (size_t off = 0; off < size; off += slice) {
+			size_t n = size - off < slice ? size - off : slice;
+
+			if (cb_write_all(fd, msg + off, n, NULL) < 0)
+				return 0;
+			poll(NULL, 0, 5);
+		}
+	}
+}
+
+/* --rr-delay: each request answered ms after it came, until the client's end. */
+static void rr_delayed(int fd, unsigned char *msg, uint32_t size, long ms)
+{
+	unsigned char req[CB_RR_REQ_LEN];
+
+	while (cb_read_all(fd, req, sizeof(req)) == 0) {
+		poll(NULL, 0, (int)ms);
+		if (send_message(fd, msg, size, cb_get_be64(req), -1, -1, 0) < 0)
+			return;
+	}
+}
+
 /* --slow-answers: N connections answered SEC seconds apart, then closed after their starts. */
 static int slow_answers(int lfd, long n, double gap, unsigned impl)
 {
@@ -279,7 +320,7 @@ static int slow_answers(int lfd, long n, double gap, unsigned impl)
 
 static int fakeserver(int argc, char **argv)
 {
-	long flip = -1, cut = -1, early = 0, slow_n = 0;
+	long flip = -1, cut = -1, early = 0, slow_n = 0, trickle_bps = 0, rr_delay = -1;
 	double gap = 1;
 	bool silent = false, no_eof = false;
 	unsigned impl = 1, port;
@@ -299,6 +340,8 @@ static int fakeserver(int argc, char **argv)
 		else if (!strcmp(argv[i], "--impl")) impl = (unsigned)strtoul(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--slow-answers")) slow_n = strtol(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--gap")) gap = strtod(argv[i + 1], NULL);
+		else if (!strcmp(argv[i], "--trickle")) trickle_bps = strtol(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--rr-delay")) rr_delay = strtol(argv[i + 1], NULL, 0);
 		else { fprintf(stderr, "cb_peer: unknown option %s\n", argv[i]); return 2; }
 	}
 	lfd = cb_listen("127.0.0.1", 0, &port);
@@ -327,7 +370,8 @@ static int fakeserver(int argc, char **argv)
 	uint64_t before_reply_ns = cb_now_ns();
 	if (cb_write_all(fd, out, sizeof(out), NULL) < 0)
 		die("send reply");
-	if (r.status != CB_OK || h.mode != CB_STREAM) {
+	if (r.status != CB_OK || (h.mode != CB_STREAM && !trickle_bps && rr_delay < 0) ||
+	    (rr_delay >= 0 && h.mode != CB_RR)) {
 		fprintf(stderr, "cb_peer: hello refused or not stream mode\n");
 		return 1;
 	}
@@ -347,6 +391,17 @@ static int fakeserver(int argc, char **argv)
 			free(msg);
 			return 1;
 		}
+	}
+	if (trickle_bps || rr_delay >= 0) {
+		if (trickle_bps)
+			trickle(fd, msg, h.msg_size, trickle_bps);
+		else
+			rr_delayed(fd, msg, h.msg_size, rr_delay);
+		printf("fakeserver done\n");
+		close(fd);
+		close(lfd);
+		free(msg);
+		return 0;
 	}
 	for (;; seq++) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
