@@ -577,17 +577,16 @@ static uint64_t yield_unlogged[2], yield_logged_ns;
 
 static uint64_t flush_yields(bool now_anyway)
 {
-	uint64_t now = cb_now_ns();
+	uint64_t now = cb_now_ns(), n = yield_unlogged[0] + yield_unlogged[1];
 
-	if (!yield_unlogged[0] && !yield_unlogged[1])
+	if (!n)
 		return UINT64_MAX;
 	if (!now_anyway && now - yield_logged_ns < 1000000000ull)
 		return yield_logged_ns + 1000000000ull - now;
 	cb_warn("yield: %llu connection%s closed to make room in the last second or so: %llu without a "
 		"whole hello (the stage of %u waiting for one is full), %llu waiting %.0f s or more for "
 		"their start (--max-clients reached)",
-		(unsigned long long)(yield_unlogged[0] + yield_unlogged[1]),
-		yield_unlogged[0] + yield_unlogged[1] == 1 ? "" : "s",
+		(unsigned long long)n, n == 1 ? "" : "s",
 		(unsigned long long)yield_unlogged[0], STAGE_MAX, (unsigned long long)yield_unlogged[1],
 		START_YIELD_S);
 	yield_unlogged[0] = yield_unlogged[1] = 0;
@@ -624,10 +623,9 @@ static void stage_remove(struct cb_conn *c)
 	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
 }
 
-/* A connection that never said a whole hello: closed, counted in `rejected`. */
-static void stage_drop(struct cb_conn *c, bool yielded)
+/* A connection that never said a whole hello, out of the stage: closed, counted in `rejected`. */
+static void drop(struct cb_conn *c, bool yielded)
 {
-	stage_remove(c);
 	close(c->fd);
 	free(c);
 	finished++;
@@ -636,6 +634,28 @@ static void stage_drop(struct cb_conn *c, bool yielded)
 		tot.yielded++;
 		yield_unlogged[0]++;
 	}
+}
+
+static void stage_drop(struct cb_conn *c, bool yielded)
+{
+	stage_remove(c);
+	drop(c, yielded);
+}
+
+/* The oldest: the head of the list, taken off it without looking at its prev. */
+static void stage_drop_oldest(bool yielded)
+{
+	struct cb_conn *c = stage_head;
+
+	stage_head = c->next;
+	if (stage_head)
+		stage_head->prev = NULL;
+	else
+		stage_tail = NULL;
+	c->next = NULL;
+	n_stage--;
+	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	drop(c, yielded);
 }
 
 static bool stage_add(struct cb_conn *c)
@@ -653,7 +673,7 @@ static bool stage_add(struct cb_conn *c)
 	stage_tail = c;
 	n_stage++;
 	if (n_stage > STAGE_MAX)
-		stage_drop(stage_head, true);
+		stage_drop_oldest(true);
 	return true;
 }
 
@@ -664,7 +684,7 @@ static void stage_expire(void)
 
 	while (stage_head && now - stage_head->since_ns >= (uint64_t)(HELLO_TIMEOUT_S * 1e9)) {
 		conn_log(stage_head, "no hello: timed out; closing");
-		stage_drop(stage_head, false);
+		stage_drop_oldest(false);
 	}
 }
 
@@ -767,7 +787,7 @@ static void accept_some(void)
 			if (errno == EMFILE || errno == ENFILE) {
 				/* Out of descriptors: the oldest silent peer yields its own. */
 				if (stage_head) {
-					stage_drop(stage_head, true);
+					stage_drop_oldest(true);
 					continue;
 				}
 				if (n_busy_socks) {
@@ -827,7 +847,7 @@ static void stop_all(void)
 	__atomic_store_n(&stop_deadline, deadline, __ATOMIC_RELEASE);
 	__atomic_store_n(&server_stopping, 1, __ATOMIC_RELEASE);
 	while (stage_head)
-		stage_drop(stage_head, false);
+		stage_drop_oldest(false);
 	while (live) {
 		struct pollfd p = { .fd = wake_fd, .events = POLLIN };
 		uint64_t v, now = cb_now_ns(), next = now < deadline ? deadline : now < cut ? cut : now;

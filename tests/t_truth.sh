@@ -42,7 +42,7 @@ for impl in A1 A2 A3; do
   kill -STOP "$cpid"
   sleep 0.5                     # the socket buffers fill behind the stopped reader
   kill -TERM "$SRV_PID"
-  sleep 0.5
+  sleep 0.2                     # (the message in progress has until 2 s after the TERM: t_timing)
   kill -CONT "$cpid"
   wait "$SRV_PID"; src=$?
   wait "$cpid"
