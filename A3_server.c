@@ -390,8 +390,10 @@ static int wait_held(struct cb_conn *c, struct a3 *s, uint64_t *since)
 
 	if (!*since)
 		*since = now;
-	if (deadline != UINT64_MAX && deadline - now < 100000000ull)
-		ms = now >= deadline ? 0 : (int)((deadline - now) / 1000000) + 1;
+	if (now >= deadline)
+		ms = 0;
+	else if (deadline - now < 100000000ull)
+		ms = (int)((deadline - now) / 1000000) + 1;
 	got = wait_completions(s, ms, &c->err_call);
 	if (got < 0)
 		return -1;

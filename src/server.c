@@ -341,10 +341,10 @@ static void serve_rr(struct cb_conn *c, void *state)
 static void settle(struct cb_conn *c)
 {
 	uint64_t acked = 0, last = 0, since = cb_now_ns(), idle_ns = (uint64_t)(sopts.idle_timeout * 1e9);
-	int closed = 0;
+	int closed = 0, ms = 1;
 
 	for (;;) {
-		uint64_t now;
+		uint64_t now, deadline = cb_server_stop_deadline();
 
 		if (cb_tcp_acked(c->fd, &acked, &closed) < 0)
 			return;                 /* the kernel does not say: bytes_acked stays unknown */
@@ -359,9 +359,12 @@ static void settle(struct cb_conn *c)
 			last = acked;
 			since = now;
 		}
-		if (now - since >= idle_ns || now >= cb_server_stop_deadline())
+		if (now - since >= idle_ns || now >= deadline)
 			break;
-		poll(NULL, 0, 2);
+		/* 1 ms, then up to 32: a slow reader is looked at less often; never past the deadline */
+		poll(NULL, 0, deadline - now < (uint64_t)ms * 1000000 ? (int)((deadline - now) / 1000000) + 1 : ms);
+		if (ms < 32)
+			ms *= 2;
 	}
 	c->bytes_acked = acked;
 	c->acked_known = true;
