@@ -461,6 +461,20 @@ static unsigned counted(unsigned *counter)
 	return v;
 }
 
+/* SIGUSR1 only ends a worker's blocking call early (no SA_RESTART). */
+static void on_wakeup(int sig) { (void)sig; }
+
+/*
+ * Ctrl-C: every worker stops, and one blocked in a recv (up to its 0.2 s
+ * timeout) or a poll hears it now, not at its next timeout.
+ */
+static void stop_workers(struct worker *ws)
+{
+	__atomic_store_n(&client_stop, 1, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < copts.threads; i++)
+		pthread_kill(ws[i].th, SIGUSR1);
+}
+
 /*
  * Wait up to `ms` for a signal (true: SIGINT or SIGTERM arrived) or a worker
  * event. Main never blocks anywhere else, so Ctrl-C is seen in every phase.
@@ -529,6 +543,12 @@ int cb_client_main(int argc, char **argv, const char *impl, unsigned impl_num)
 	cb_client_parse(argc, argv, impl, &copts);
 	signal(SIGPIPE, SIG_IGN);
 	{
+		struct sigaction sa = { .sa_handler = on_wakeup };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGUSR1, &sa, NULL);
+	}
+	{
 		unsigned long fds = cb_raise_nofile();
 
 		/* Say it now, not as EMFILE on connection 1013 after a minute of setting up. */
@@ -561,7 +581,7 @@ int cb_client_main(int argc, char **argv, const char *impl, unsigned impl_num)
 		if (wait_event(sfd, 100) && !interrupted) {
 			interrupted = true;
 			int_ns = cb_now_ns();
-			__atomic_store_n(&client_stop, 1, __ATOMIC_RELAXED);
+			stop_workers(ws);
 		}
 	pthread_mutex_lock(&gate_lock);
 	for (unsigned i = 0; i < copts.threads; i++)
@@ -593,7 +613,7 @@ int cb_client_main(int argc, char **argv, const char *impl, unsigned impl_num)
 		if (wait_event(sfd, (int)(until * 1000) + 1)) {
 			interrupted = true;
 			int_ns = cb_now_ns();
-			__atomic_store_n(&client_stop, 1, __ATOMIC_RELAXED);
+			stop_workers(ws);
 			break;
 		}
 		el = (double)(cb_now_ns() - t0) / 1e9;
@@ -614,7 +634,7 @@ int cb_client_main(int argc, char **argv, const char *impl, unsigned impl_num)
 		if (wait_event(sfd, 100) && !interrupted) {
 			interrupted = true;
 			int_ns = cb_now_ns();
-			__atomic_store_n(&client_stop, 1, __ATOMIC_RELAXED);
+			stop_workers(ws);
 		}
 		if (int_ns && !cut && cb_now_ns() - int_ns >= STOP_CUT_NS) {
 			cut = true;
