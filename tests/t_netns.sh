@@ -89,6 +89,51 @@ bash setup_netns.sh status >/dev/null 2>&1; is "$?" 0 "and the result is fully u
 bash setup_netns.sh down >/dev/null 2>&1
 is "$(ns_left)" 0 "nothing left at the end"
 
+# --- a pair in use is never destroyed (docs/pipeline.md "Namespaces in use") ---------------------
+# acquire OWNER: what a sweep or the demo does (cb_netns_acquire), in a process of its own;
+# prints its exit status, its note and the pair it ended up with.
+acquire() {
+  bash -c '. ./setup_netns.sh; rc=0; cb_netns_acquire "$1" "t_netns" >/dev/null || rc=$?
+           echo "rc=$rc names=$CB_NS_SERVER/$CB_NS_CLIENT note=$CB_NETNS_NOTE"' _ "$1" 2>&1
+}
+bash setup_netns.sh up >/dev/null 2>&1
+ip netns exec "$CB_NS_SERVER" sleep 300 &
+inside=$!
+sleep 0.2
+out=$(acquire $$)
+like "$out" "namespaces $CB_NS_SERVER/$CB_NS_CLIENT are in use, not touching them: .*$inside \(sleep 300\).*made by hand" \
+  "a sweep finds the hand-made pair with a process inside: refuses, naming the process and the owner"
+like "$out" "rc=1 " "and fails (names of the user's choosing: no pair of its own)"
+check "the process inside survives" kill -0 "$inside"
+out=$(bash -c '. ./setup_netns.sh; CB_NETNS_DEFAULT_NAMES=1; cb_netns_acquire $$ t_netns >/dev/null; echo "rc=$? names=$CB_NS_SERVER/$CB_NS_CLIENT note=$CB_NETNS_NOTE"
+               cb_netns_down >/dev/null' 2>&1)
+like "$out" "rc=0 names=${CB_NS_SERVER}_[0-9]+/${CB_NS_CLIENT}_[0-9]+ note=namespaces $CB_NS_SERVER/$CB_NS_CLIENT are in use" \
+  "with the default names it runs in a pair of its own instead, and says so"
+check "the process inside still survives" kill -0 "$inside"
+ip link del cbveth_s netns "$CB_NS_SERVER" 2>/dev/null || ip -n "$CB_NS_SERVER" link del cbveth_s
+out=$(bash setup_netns.sh up 2>&1); rc=$?
+is "$rc" 1 "up over a half-built pair with a process inside: exit 1"
+like "$out" "half built and in use, not touching them: .*$inside" "and it names the process"
+check "the process inside survives up" kill -0 "$inside"
+kill "$inside" 2>/dev/null; wait "$inside" 2>/dev/null
+bash setup_netns.sh down >/dev/null 2>&1
+# a live owner (a sweep between two runs: nothing inside) holds it too
+sleep 300 &
+owner=$!
+out=$(acquire "$owner")
+like "$out" "rc=0 names=$CB_NS_SERVER/$CB_NS_CLIENT note=$" "a pair of its own is made when none exists"
+out=$(bash setup_netns.sh status 2>&1)
+like "$out" "namespace $CB_NS_SERVER: exists; owned by pid $owner \(t_netns\)" "status names the owner"
+out=$(acquire $$)
+like "$out" "in use, not touching them: $CB_NS_SERVER: owned by pid $owner \(t_netns\)" "a live owner with nothing inside: still refused, owner named"
+like "$out" "^rc=1 " "and fails"
+kill "$owner"; wait "$owner" 2>/dev/null
+out=$(acquire $$)
+like "$out" "rc=0 names=$CB_NS_SERVER/$CB_NS_CLIENT note=removed the abandoned namespaces" \
+  "owner gone and nothing inside: provably abandoned, removed and made anew"
+bash setup_netns.sh down >/dev/null 2>&1
+is "$(ns_left):$(ls /run/copybench/netns/"$CB_NS_SERVER".owner 2>/dev/null)" "0:" "down removes the pair and its owner record"
+
 out=$(bash setup_netns.sh frobnicate 2>&1); rc=$?
 is "$rc" 2 "unknown command exits 2"
 out=$(CB_SUBNET=10.77.0/24 bash setup_netns.sh up 2>&1); rc=$?

@@ -16,8 +16,10 @@
 #
 # Without --loopback it needs root: the server runs in the server namespace and the client in the
 # client namespace of setup_netns.sh (CB_NS_SERVER, CB_NS_CLIENT, CB_SUBNET are honoured; the
-# defaults are the sweep's cb_srv / cb_cli on 10.77.0.0/24). Namespaces that are already up are
-# used and left alone; namespaces it creates are removed at the end.
+# defaults are the sweep's cb_srv / cb_cli on 10.77.0.0/24). A pair made by hand with
+# setup_netns.sh up is used and left alone; a pair a sweep or another demo holds is never touched
+# (with the default names the demo makes cb_srv_PID / cb_cli_PID instead); a pair it creates is
+# removed at the end.
 # Ctrl-C in either pane ends the demo; so does killing the tmux session. Either way the programs,
 # the namespaces it created, the tmux server and its scratch directory are removed.
 # Exit: 0 ok, 1 cannot run (no tmux, not root, not built), 2 bad option.
@@ -198,6 +200,12 @@ supervise_main() {
   STATE=$1
   # shellcheck disable=SC1091
   . "$STATE/conf"
+  if [ "$CREATED_NS" = 1 ]; then
+    # the supervisor outlives the controller: the pair is its own from now on
+    # shellcheck source-path=SCRIPTDIR source=../setup_netns.sh disable=SC1091
+    . "$ROOT/setup_netns.sh"
+    cb_netns_claim $$ "tools/demo.sh (make demo), its supervisor" || true
+  fi
   trap 'tm kill-server 2>/dev/null || true' TERM INT HUP
   # wait-for returns when the channel is signalled or the tmux server exits; nothing signals it.
   while tm has-session -t "$SESSION" 2>/dev/null; do
@@ -333,15 +341,18 @@ else
   # shellcheck source-path=SCRIPTDIR source=../setup_netns.sh disable=SC1091
   . "$ROOT/setup_netns.sh"
   cb_netns_check_names && cb_netns_addrs || exit 1
-  if cb_netns_is_up; then
+  holder=$(cb_netns_pair_holder)
+  if cb_netns_is_up && [ -n "$holder" ] && [[ "$holder" != *"owned by pid"* ]]; then
+    # the user's own pair (setup_netns.sh up): shared, never removed by the demo
     echo "demo.sh: using the namespaces that are up ($CB_NS_SERVER, $CB_NS_CLIENT); they stay after the demo"
-  elif cb_netns_exists "$CB_NS_SERVER" || cb_netns_exists "$CB_NS_CLIENT"; then
-    err "namespace $CB_NS_SERVER or $CB_NS_CLIENT exists but is not a working pair; not touching it" \
-      "(remove it with: CB_NS_SERVER=$CB_NS_SERVER CB_NS_CLIENT=$CB_NS_CLIENT ./setup_netns.sh down)"
+  elif [ -n "$holder" ] && [ "$CB_NETNS_DEFAULT_NAMES" = 0 ] && ! cb_netns_is_up; then
+    err "namespace $CB_NS_SERVER or $CB_NS_CLIENT exists but is not a working pair; not touching it ($holder)"
     exit 1
   else
+    # a pair of its own: an abandoned one is replaced, one in use is left alone (cb_netns_acquire)
+    cb_netns_acquire $$ "tools/demo.sh (make demo)" >/dev/null || exit 1
     CREATED_NS=1
-    cb_netns_up >/dev/null || { err "could not create the namespaces"; exit 1; }
+    [ -z "$CB_NETNS_NOTE" ] || echo "demo.sh: $CB_NETNS_NOTE"
   fi
   SERVER_IP=$CB_SERVER_IP MODE_LABEL="namespaces $CB_NS_SERVER <-> $CB_NS_CLIENT over veth"
   NS_SERVER_CMD=(ip netns exec "$CB_NS_SERVER") NS_CLIENT_CMD=(ip netns exec "$CB_NS_CLIENT")
