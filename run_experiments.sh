@@ -761,6 +761,19 @@ python_with() {
   return 1
 }
 
+# python_finds MODULE: the first python3 that can find MODULE, without importing it (fast: for the
+# checks before any work). Debian's own first: the one on PATH may be a slow pyenv shim.
+python_finds() {
+  local py
+  for py in /usr/bin/python3 python3; do
+    if command -v "$py" >/dev/null 2>&1 &&
+       "$py" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('$1') is None)" >/dev/null 2>&1; then
+      echo "$py"; return 0
+    fi
+  done
+  return 1
+}
+
 # profile_event: the sampling event. `cycles` where the CPU counts them (perf stat gives a number,
 # not <not supported>), else `cpu-clock` (a VM: a timer interrupt per sample). Fails when perf
 # cannot record call chains at all.
@@ -1130,7 +1143,7 @@ check_options() {
   [ -n "$OUT" ] || opt_err "--out: empty file name"
   check_out_dir
   if [ -z "$PROFILE" ]; then if [ "$OPT_QUICK" = 1 ]; then PROFILE=0; else PROFILE=1; fi; fi
-  PLAN_PY=$(python_with sys) || PLAN_PY=""
+  PLAN_PY=$(python_finds sys) || PLAN_PY=""
   [ -n "$PLAN_PY" ] || { err "no python3 here (lib/plan.py prints the plan): apt-get install python3"; exit 1; }
 
   if [ -n "$OPT_SERVER_HOST" ]; then
@@ -1320,7 +1333,7 @@ plan_runs() {
     done; done; done; done
   done
   plan_phases
-  say "the plan (${#PLAN[@]} measured runs; estimated times, measured on a quiet 2-core VM):"
+  say "${#PLAN[@]} runs planned; every phase and its time, estimated for a quiet 2-core machine:"
   if ! printf '%s\n' "${PHASES[@]}" | "$PLAN_PY" "$CB_DIR/lib/plan.py" | sed 's/^/  /'; then
     err "lib/plan.py could not read the plan"; exit 1
   fi
@@ -1328,10 +1341,11 @@ plan_runs() {
 
 # PHASES: what the sweep will do, one tab-separated "NAME RUNS SECONDS_EACH OVERHEAD_EACH WHAT"
 # per phase, summed by lib/plan.py. A new phase joins the plan and the estimate with plan_phase.
-# The overheads were measured here (a quiet 2-core VM, 2026-12): a sweep run costs 0.6 s besides
-# its window (server start, client connect, the drain, perf); a profiled run 4 s besides its
-# window (perf record starting twice, perf script and the parse of two call-chain files); the
-# plots of a default sweep 40 s.
+# The overheads: a sweep run costs 0.6 s besides its window (server start, client connect, the
+# drain, perf: the committed default run, 288 runs, took 20 minutes); a profiled run about 4 s
+# besides its window (perf record starting twice, perf script, the parse of two call-chain
+# files: 7.7 s measured here beside other work, about twice the quiet figure); plots.py about 30 s
+# (12 s for 16 rows measured beside other work). An estimate, not a promise: say so when it is off.
 PHASES=()
 plan_phase() { PHASES+=("$(printf '%s\t%s\t%s\t%s\t%s' "$@")"); }
 plan_phases() {
@@ -1349,7 +1363,7 @@ plan_phases() {
   else
     plan_phase profile 0 0 0 "off (--profile turns it on)"
   fi
-  if [ "$OPT_PLOTS" = 1 ]; then plan_phase plots 1 0 40 "plots.py: figures, summary.md, report.md in $(dirname "$OUT")/plots/"
+  if [ "$OPT_PLOTS" = 1 ]; then plan_phase plots 1 0 30 "plots.py: figures, summary.md, report.md in $(dirname "$OUT")/plots/"
   else plan_phase plots 0 0 0 "off (--no-plots)"; fi
 }
 
@@ -1398,11 +1412,11 @@ main() {
   fi
   if [ "$OPT_DRY_RUN" = 1 ]; then
     plan_runs
-    [ "$OPT_PLOTS" = 0 ] || python_with matplotlib >/dev/null || err "note: no Python with matplotlib here: the real run would stop before the sweep (install python3-matplotlib: make deps; or add --no-plots)"
+    [ "$OPT_PLOTS" = 0 ] || python_finds matplotlib >/dev/null || err "note: no Python with matplotlib here: the real run would stop before the sweep (install python3-matplotlib: make deps; or add --no-plots)"
     say "dry run: results would go to $OUT; nothing was run"
     exit 0
   fi
-  if [ "$OPT_PLOTS" = 1 ] && ! python_with matplotlib >/dev/null; then
+  if [ "$OPT_PLOTS" = 1 ] && ! python_finds matplotlib >/dev/null; then
     err "no Python with matplotlib, so no plots at the end: install python3-matplotlib (make deps, or apt-get install python3-matplotlib), or run with --no-plots"
     exit 1
   fi
