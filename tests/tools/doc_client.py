@@ -6,7 +6,7 @@ usage: doc_client.py HOST PORT stream|rr SIZE SECONDS [--verify] [--seqs N,N,...
                      [--hello-reserved] [--start-reserved] [--rr-reserved] [--data-after-start]
                      [--abandon]
 
-Prints one line of key=value: status (the reply's), impl, messages (whole messages in the
+Prints one line of key=value: port (ours, as the server logs it), status (the reply's), impl, messages (whole messages in the
 window), total_bytes (everything read, to the server's EOF), drained (bytes read after our
 shutdown), verify_errors, seq_errors, end (eof, reset, or closed: we abandoned it).
 """
@@ -48,7 +48,7 @@ def main(argv):
     hello += struct.pack(">Q", 1 if "--hello-reserved" in flags else 0)
     s.sendall(hello)
     r_magic, _version, status, impl = struct.unpack(">IHHH", read_exact(s, 16)[:10])
-    out = {"status": status, "impl": impl}
+    out = {"port": s.getsockname()[1], "status": status, "impl": impl}
     if r_magic != MAGIC or status != 0 or "--abandon" in flags:
         s.close()
         out["end"] = "closed"
