@@ -1412,11 +1412,11 @@ main() {
   fi
   if [ "$OPT_DRY_RUN" = 1 ]; then
     plan_runs
-    [ "$OPT_PLOTS" = 0 ] || python_finds matplotlib >/dev/null || err "note: no Python with matplotlib here: the real run would stop before the sweep (install python3-matplotlib: make deps; or add --no-plots)"
+    [ "$OPT_PLOTS" = 0 ] || python_with matplotlib >/dev/null || err "note: no Python with matplotlib here: the real run would stop before the sweep (install python3-matplotlib: make deps; or add --no-plots)"
     say "dry run: results would go to $OUT; nothing was run"
     exit 0
   fi
-  if [ "$OPT_PLOTS" = 1 ] && ! python_finds matplotlib >/dev/null; then
+  if [ "$OPT_PLOTS" = 1 ] && ! python_with matplotlib >/dev/null; then
     err "no Python with matplotlib, so no plots at the end: install python3-matplotlib (make deps, or apt-get install python3-matplotlib), or run with --no-plots"
     exit 1
   fi
