@@ -12,6 +12,7 @@ in_private_netns "$@"
 
 OVER=99999999999999999999
 TMO=10   # generous: the sanitizer builds start slowly
+STMO=60  # a sweep's checks and dry run: a bash script and two Pythons, slow on a loaded machine
 
 # case BIN EXPECT_REGEX ARGS... : exit 2, one stderr line matching EXPECT_REGEX
 reject() {
@@ -195,7 +196,7 @@ for d in 0.01 0.009 86400 86401; do
   timeout "$TMO" "$BIN/A1_client" -H 127.0.0.1 -p 9 -d "$d" -s 1K >/dev/null 2>&1; crc=$?
   [ "$crc" = 2 ] && c_ok=no || c_ok=yes
   for o in --duration --rr-duration; do
-    err=$(CB_BIN_DIR=$BIN timeout "$TMO" bash "$ROOT/run_experiments.sh" "$o" "$d" --dry-run 2>&1 >/dev/null); rrc=$?
+    err=$(CB_BIN_DIR=$BIN timeout "$STMO" bash "$ROOT/run_experiments.sh" "$o" "$d" --dry-run 2>&1 >/dev/null); rrc=$?
     [ "$rrc" = 0 ] && r_ok=yes || r_ok=no
     is "$c_ok $r_ok" "$c_ok $c_ok" "run_experiments.sh $o $d: accepted as the client's -d is ($c_ok)"
     [ "$rrc" = 0 ] || is "$rrc $(wc -l <<<"$err") ${err%%:*}" "2 1 run_experiments" "$o $d: one line, exit 2"
@@ -204,7 +205,7 @@ done
 # usage errors of the sweep found before any work: one line naming the option, exit 2
 sweep_rejects() { # sweep_rejects REGEX ARGS...
   local re=$1 err rc; shift
-  err=$(cd "$TMPD" && CB_BIN_DIR=$BIN timeout "$TMO" bash "$ROOT/run_experiments.sh" "$@" 2>&1 >/dev/null); rc=$?
+  err=$(cd "$TMPD" && CB_BIN_DIR=$BIN timeout "$STMO" bash "$ROOT/run_experiments.sh" "$@" 2>&1 >/dev/null); rc=$?
   is "$rc $(wc -l <<<"$err")" "2 1" "run_experiments.sh $*: exit 2, one line"
   like "$err" "$re" "run_experiments.sh $*: names the option"
 }
@@ -222,7 +223,7 @@ sweep_rejects "^run_experiments: --out: cannot make directory '$TMPD/file/sub'" 
 
 # --dry-run: every phase, profiling and plots included, and a total that is their sum; it makes
 # nothing (not even the directory of --out).
-out=$(CB_BIN_DIR=$BIN timeout "$TMO" bash "$ROOT/run_experiments.sh" --dry-run --impls A1,A2 --sizes 1K,4K --threads 1,2 \
+out=$(CB_BIN_DIR=$BIN timeout "$STMO" bash "$ROOT/run_experiments.sh" --dry-run --impls A1,A2 --sizes 1K,4K --threads 1,2 \
   --duration 3 --rr-duration 1 --reps 2 --out "$TMPD/new/dir/r.csv" 2>&1); rc=$?
 is "$rc" 0 "--dry-run: exit 0"
 like "$out" "^run_experiments: 32 runs planned" "--dry-run: counts the runs"
@@ -232,7 +233,7 @@ like "$out" "^  profile +4 +7\.0s +28s +perf record" "--dry-run: the profiling p
 like "$out" "^  plots +1 +30\.0s +30s " "--dry-run: the plots phase"
 like "$out" "^  total +2m21s$" "--dry-run: the total is the sum of the phases (57.6 + 25.6 + 28 + 30 s)"
 check "--dry-run made no directory" test ! -e "$TMPD/new"
-out=$(CB_BIN_DIR=$BIN timeout "$TMO" bash "$ROOT/run_experiments.sh" --dry-run --quick --no-plots --out "$TMPD/q.csv" 2>&1)
+out=$(CB_BIN_DIR=$BIN timeout "$STMO" bash "$ROOT/run_experiments.sh" --dry-run --quick --no-plots --out "$TMPD/q.csv" 2>&1)
 like "$out" "^  profile +0 .*off \(--profile turns it on\)" "--dry-run --quick: profiling is off, and the plan says so"
 like "$out" "^  plots +0 .*off \(--no-plots\)" "--dry-run --no-plots: the plan says so"
 # lib/plan.py alone: a new phase joins the sum by one more line; a malformed line is refused
@@ -243,7 +244,7 @@ is "$rc $(wc -l <<<"$err")" "2 1" "lib/plan.py: a malformed phase line: exit 2, 
 # matplotlib is checked before the sweep, unless --no-plots
 mkdir -p "$TMPD/nompl/matplotlib"
 echo 'raise ImportError("hidden by t_options")' >"$TMPD/nompl/matplotlib/__init__.py"
-err=$(cd "$TMPD" && PYTHONPATH="$TMPD/nompl" CB_BIN_DIR=$BIN timeout "$TMO" bash "$ROOT/run_experiments.sh" --no-netns --quick \
+err=$(cd "$TMPD" && PYTHONPATH="$TMPD/nompl" CB_BIN_DIR=$BIN timeout "$STMO" bash "$ROOT/run_experiments.sh" --no-netns --quick \
   --impls A1 --sizes 1K --threads 1 --out "$TMPD/m/r.csv" 2>&1); rc=$?
 is "$rc" 1 "no matplotlib: the sweep stops before its first run (exit 1)"
 like "$err" "no Python with matplotlib.*or run with --no-plots" "no matplotlib: says to install it or add --no-plots"

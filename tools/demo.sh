@@ -50,6 +50,25 @@ pane_title() { # pane_title IMPL: what this technique shows, in one line
 
 banner() { printf '\n\033[1m=== %s ===\033[0m\n' "$*"; }
 
+# wrap_lines WIDTH: copies stdin to stdout, a line wider than WIDTH columns broken at spaces into
+# lines of at most WIDTH, each continuation indented by four spaces (a key=value is never cut).
+# The result lines are ~370 columns; a pane is ~110: wrapped here, deliberately, not by the
+# terminal in the middle of a field.
+wrap_lines() {
+  awk -v w="$1" '
+    function vis(s,  t) { t = s; gsub(/\033\[[0-9;]*m/, "", t); return length(t) }
+    vis($0) <= w { print; fflush(); next }
+    {
+      n = split($0, word, " "); out = ""
+      for (i = 1; i <= n; i++) {
+        if (word[i] == "") continue
+        if (out != "" && vis(out " " word[i]) > w) { print out; out = "    " word[i] }
+        else out = (out == "" ? word[i] : out " " word[i])
+      }
+      print out; fflush()
+    }'
+}
+
 # run_logged FILE COMMAND...: starts COMMAND in the background, its output shown in this pane and
 # kept in FILE; records its pid for the supervisor; sets RUN_PID and RUN_TEE.
 run_logged() {
@@ -184,6 +203,11 @@ pane_main() { # pane_main server|client STATE
   # shellcheck disable=SC1091 # written by the controller
   . "$STATE/conf"
   export CB_DEMO_TAG
+  # Every line of the pane fits its width (wrap_lines); Ctrl-C reaches the pane's own processes.
+  local width
+  width=$(tm display-message -p -t "${TMUX_PANE:-}" '#{pane_width}' 2>/dev/null) || width=""
+  [[ "$width" =~ ^[0-9]+$ ]] && [ "$width" -ge 40 ] || width=109
+  exec > >(trap '' INT; wrap_lines "$width") 2>&1
   # Ctrl-C in a pane ends the whole demo; the supervisor cleans up once the session is gone.
   trap 'tm kill-session -t "$SESSION" 2>/dev/null; exit 130' INT
   trap 'exit 0' HUP TERM
