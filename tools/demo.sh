@@ -55,18 +55,20 @@ banner() { printf '\n\033[1m=== %s ===\033[0m\n' "$*"; }
 # The result lines are ~370 columns; a pane is ~110: wrapped here, deliberately, not by the
 # terminal in the middle of a field.
 wrap_lines() {
-  awk -v w="$1" '
-    function vis(s,  t) { t = s; gsub(/\033\[[0-9;]*m/, "", t); return length(t) }
-    vis($0) <= w { print; fflush(); next }
-    {
-      n = split($0, word, " "); out = ""
-      for (i = 1; i <= n; i++) {
-        if (word[i] == "") continue
-        if (out != "" && vis(out " " word[i]) > w) { print out; out = "    " word[i] }
-        else out = (out == "" ? word[i] : out " " word[i])
-      }
-      print out; fflush()
-    }'
+  # bash, not awk: mawk reads a pipe in blocks and would hold the live lines back
+  local w=$1 line vis out word words
+  while IFS= read -r line; do
+    vis=$line
+    while [[ "$vis" =~ (.*)$'\e'\[[0-9\;]*m(.*) ]]; do vis=${BASH_REMATCH[1]}${BASH_REMATCH[2]}; done
+    if [ "${#vis}" -le "$w" ]; then printf '%s\n' "$line"; continue; fi
+    read -ra words <<<"$line"
+    out=""
+    for word in "${words[@]}"; do
+      if [ -n "$out" ] && [ $(( ${#out} + 1 + ${#word} )) -gt "$w" ]; then printf '%s\n' "$out"; out="    $word"
+      else out=${out:+$out }$word; fi
+    done
+    printf '%s\n' "$out"
+  done
 }
 
 # run_logged FILE COMMAND...: starts COMMAND in the background, its output shown in this pane and
