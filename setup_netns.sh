@@ -131,8 +131,9 @@ cb_netns_kill_pids() {
 
 # cb_netns_start_ticks PID: the process's start time in clock ticks since boot ("" when gone).
 cb_netns_start_ticks() {
-  local st fields
-  st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+  local st="" fields
+  [ -r "/proc/$1/stat" ] && read -r st <"/proc/$1/stat" 2>/dev/null
+  [ -n "$st" ] || return 0
   # after the command name, which may hold spaces and parentheses: field 3 on
   read -ra fields <<<"${st##*) }"
   echo "${fields[19]:-}"
@@ -153,16 +154,18 @@ cb_netns_claim() {
 # (its recorded owner process is gone and nothing runs inside). A namespace without a record
 # (made by hand with ip netns, or by an older copybench) has an unknown owner: it is held.
 cb_netns_holder() {
-  local ns=$1 rec pid start pids p w=""
+  local ns=$1 rec="" pid="" start="" p cmd w="" pids=() args=()
   cb_netns_exists "$ns" || return 0
-  pids=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')
-  for p in $pids; do
-    w+="${w:+, }$p ($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-60 | sed 's/ *$//'))"
+  mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null)
+  for p in "${pids[@]}"; do
+    [ -n "$p" ] || continue
+    args=(); [ -r "/proc/$p/cmdline" ] && mapfile -d '' args <"/proc/$p/cmdline" 2>/dev/null
+    cmd="${args[*]}"
+    w+="${w:+, }$p (${cmd:0:60})"
   done
   [ -z "$w" ] || w="processes inside: $w"
-  rec=$(cat "$CB_NETNS_OWNERS/$ns.owner" 2>/dev/null) || rec=""
-  pid=$(sed -n 's/^pid=\([^ ]*\) .*/\1/p' <<<"$rec")
-  start=$(sed -n 's/.* start=\([0-9]*\) .*/\1/p' <<<"$rec")
+  [ -r "$CB_NETNS_OWNERS/$ns.owner" ] && read -r rec <"$CB_NETNS_OWNERS/$ns.owner"
+  [[ "$rec" =~ ^pid=([^ ]*)\ start=([0-9]*)\ what= ]] && pid=${BASH_REMATCH[1]} start=${BASH_REMATCH[2]}
   if [ -z "$rec" ]; then
     w+="${w:+; }no owner on record (made with ip netns or an older copybench: setup_netns.sh down removes it)"
   elif [ "$pid" = hand ]; then
