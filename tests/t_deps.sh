@@ -21,7 +21,7 @@ for t in "${tools[@]}"; do
 done
 run=$(cat "$RUN")
 for p in gcc make iproute2 linux-perf python3-matplotlib liburing-dev; do
-  like "$run" "need\\+=\\((.* )?$p[ )]" "make deps ($RUN) installs $p"
+  like "$run" "need\\+=\\((.* )?${p}[ )]" "make deps ($RUN) installs $p"
 done
 for t in shellcheck clang-tidy valgrind sshd iperf3 sockperf cppcheck; do
   is "$(grep -cE "^ *have $t \\|\\|" "$RUN")" 0 "make deps leaves out the test tool $t"
