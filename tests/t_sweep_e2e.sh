@@ -37,9 +37,9 @@ all_rows_have() { awk -F, -v n="$2" 'NF != n { bad = 1 } END { exit bad }' "$1";
 have_mpl=0
 for p in python3 /usr/bin/python3; do "$p" -c 'import matplotlib' >/dev/null 2>&1 && have_mpl=1; done
 
-# --- 1. a tiny sweep, stream + rr ------------------------------------------------------------
+# --- 1. a tiny sweep, stream + rr (300 s: beside two busy loops and other work 100 s cut its plots short)
 out=$tmp/s1/results.csv
-log=$(timeout 100 bash run_experiments.sh --no-profile --impls A1,A3 --sizes 4096 --threads 1,2 --duration 1 --rr-duration 1 \
+log=$(timeout 300 bash run_experiments.sh --no-profile --impls A1,A3 --sizes 4096 --threads 1,2 --duration 1 --rr-duration 1 \
   --reps 1 --out "$out" 2>&1); rc=$?
 if [ "$have_mpl" = 1 ]; then
   is "$rc" 0 "tiny sweep exits 0"
