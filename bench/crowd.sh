@@ -35,7 +35,8 @@ ip link set lo up
 ulimit -n $((SILENT + NOSTART + 4096)) || { echo "crowd.sh: cannot raise the open-file limit" >&2; exit 1; }
 PY=$(command -v /usr/bin/python3 || command -v python3)
 TMP=$(mktemp -d)
-trap 'for p in $(jobs -p); do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
+cleanup() { local p; for p in $(jobs -p); do kill "$p" 2>/dev/null; done; rm -rf "$TMP"; }
+trap cleanup EXIT
 field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
 
 echo "| server | silent | never start | held (server side) | real clients served | slowest real client | busy | yielded | rejected |"
