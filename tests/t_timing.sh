@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Hostile timing, every technique, each scene in a private network namespace of its own and
-# all scenes at once (they mostly wait):
-#  stop     SIGINT to a server whose reader is stopped (SIGSTOP) mid-message: it exits after its
-#           2 s grace, not later; A3's wait for completions is inside it; bytes still balance;
+# Hostile timing, every technique, each scene in a private network namespace of its own, the
+# scenes in two waves at once (they mostly wait):
+#  stop     SIGTERM (the server treats it as SIGINT; a background job ignores SIGINT) to a server
+#           whose reader is stopped (SIGSTOP) mid-message: it exits after its 2 s grace, not
+#           later; A3's wait for completions is inside it; bytes still balance;
 #  crowd    300 silent peers, 20 that say a good hello and never start, 5 that drip their
 #           hello: a real client is served while they are connected, and the busy log's counts
 #           add up to the result line's busy;
@@ -10,7 +11,8 @@
 #           answers late, and every server at -s 16M -d 0.01);
 #  drain    a peer that keeps sending after the client's end: Ctrl-C ends the client within a
 #           second (stream drain, rr reply), and without it the 10 s grace does;
-#  slowlink a rate-limited lossy link (tbf on lo): a clean end balances to the byte (client
+#  slowlink a rate-limited lossy link (tbf on a veth pair to a second namespace, the data's
+#           direction only): a clean end balances to the byte (client
 #           total_bytes == server bytes == bytes_acked); a Ctrl-C'd client, which stops reading
 #           before the server's end, leaves total_bytes <= bytes_acked <= bytes;
 #  a3       A3's stall clock is the real clock (POLLHUP returning at once does not shorten
@@ -74,7 +76,7 @@ stop_one() {
   kill -CONT "$c"; wait "$c"
   res=$(grep '^result' "$TMP/stop.$impl"); sres=$(grep '^result' "$SRV_OUT")
   r_ok "$([ "$src" = 0 ] && [ "$ms" -ge 1900 ] && [ "$ms" -le 3000 ]; echo $?)" \
-    "$impl: SIGINT while the reader is stopped mid-message: exit 0 after the 2 s grace, not later (${ms} ms)"
+    "$impl: SIGTERM while the reader is stopped mid-message: exit 0 after the 2 s grace, not later (${ms} ms)"
   r_is "$(field bytes "$sres")" "$(field total_bytes "$res")" "$impl: ...server bytes == the resumed client's total_bytes"
   r_ok "$([ "$(field verify_errors "$res")" -le 1 ] 2>/dev/null; echo $?)" \
     "$impl: ...no wrong byte, the message cut at the deadline counted once (verify_errors=$(field verify_errors "$res"))"
