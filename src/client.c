@@ -274,12 +274,15 @@ static void stream_ended(struct worker *w, const char *what, ssize_t n)
  * The clock and the stop flag are looked at before every read, so a peer
  * that never stops sending cannot hold the client: 10 s after the window at
  * most, and after a Ctrl-C only STOP_GRACE_NS more, so the client ends
- * within a second. What is read by then was acknowledged at once (not after
- * the delayed-ACK timer), so the server's bytes_acked covers it.
+ * within a second. Cut short, the close resets the connection (data unread)
+ * and a reset carries no ACK the server counts: so the kernel's delayed ACK
+ * for what was read goes out first, its delayed-ACK timeout after the last
+ * read (40 ms typically, 200 ms at most; TCP_QUICKACK cannot force it once
+ * our FIN is out), and the server's bytes_acked covers every byte read.
  */
 static void drain(struct worker *w, unsigned char *buf)
 {
-	uint64_t deadline = cb_now_ns() + REPLY_GRACE_NS;
+	uint64_t deadline = cb_now_ns() + REPLY_GRACE_NS, last_read = 0;
 	bool cut_short = false;
 
 	shutdown(w->fd, SHUT_WR);
@@ -295,8 +298,12 @@ static void drain(struct worker *w, unsigned char *buf)
 		}
 		if (now >= deadline) {
 			if (cut_short) {
-				cb_ack_now(w->fd);
-				return;    /* interrupted: what arrived is counted, no more */
+				/* interrupted: what arrived is counted, no more */
+				uint64_t delack = cb_tcp_delack_ns(w->fd);
+
+				while (last_read && (now = cb_now_ns()) - last_read < delack)
+					poll(NULL, 0, (int)((last_read + delack - now) / 1000000) + 1);
+				return;
 			}
 			wfail(w, "recv after the window: server did not finish within 10 s");
 			stream_ended(w, "recv after the window", -1);
@@ -306,6 +313,7 @@ static void drain(struct worker *w, unsigned char *buf)
 		if (n > 0) {
 			w->raw_bytes += (uint64_t)n;
 			cb_rx_feed(&w->rx, buf, (size_t)n, 0, NULL);
+			last_read = cb_now_ns();
 			continue;
 		}
 		if (n == 0)

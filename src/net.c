@@ -382,10 +382,16 @@ int cb_tcp_acked(int fd, uint64_t *acked, int *closed)
 	return 0;
 }
 
-void cb_ack_now(int fd)
+uint64_t cb_tcp_delack_ns(int fd)
 {
-	int one = 1;
+	const uint64_t max_ns = 200000000ull;
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	uint64_t ns;
 
-	/* Setting TCP_QUICKACK sends an ACK that is due at once (tcp_cleanup_rbuf). */
-	setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 || !ti.tcpi_ato)
+		return max_ns;
+	ns = (uint64_t)ti.tcpi_ato * 1000 + 10000000ull;
+	return ns < max_ns ? ns : max_ns;
 }

@@ -75,7 +75,11 @@ void cb_set_nodelay(int fd);
  * the kernel does not say (before Linux 4.1: no tcpi_bytes_acked).
  */
 int cb_tcp_acked(int fd, uint64_t *acked, int *closed);
-/* After a Ctrl-C: acknowledge what was read at once, not after the delayed-ACK timer. */
-void cb_ack_now(int fd);
+/*
+ * How long the kernel may hold back its ACK of data this socket received:
+ * its current delayed-ACK timeout (TCP_INFO tcpi_ato) and a 10 ms tick of
+ * margin, never more than Linux's longest, 200 ms (TCP_DELACK_MAX).
+ */
+uint64_t cb_tcp_delack_ns(int fd);
 
 #endif
