@@ -34,6 +34,8 @@ wait_for() { # wait_for SECONDS COMMAND...: poll every 50 ms
   until "$@"; do [ "$(date +%s%N)" -ge "$end" ] && return 1; sleep 0.05; done
 }
 has_line() { [ "$(grep -cE -- "$1" "$2")" -ge "${3:-1}" ]; }
+# send_q_over BYTES PORT: the server side of a connection on PORT has more than BYTES unacknowledged
+send_q_over() { ss -Htn state established "( sport = :$2 )" | awk -v b="$1" '$2 > b { f = 1 } END { exit !f }'; }
 # Inside a scene: results as "R 0|1 description" lines, collected by the main script.
 r_ok() { echo "R $1 $2"; }
 r_is() { if [ "$1" = "$2" ]; then echo "R 0 $3"; else echo "R 1 $3"; echo "#   got: '$1'"; echo "#  want: '$2'"; fi; }
@@ -69,7 +71,10 @@ stop_one() {
   wait_for 10 has_line 'connected:' "$SRV_ERR"
   sleep 0.3
   kill -STOP "$c"
-  sleep 0.3                  # the socket buffers fill behind the stopped reader
+  # The socket buffers fill behind the stopped reader: a megabyte unacknowledged in the server's
+  # send queue says the reader's window is shut, so what is in progress cannot end before the
+  # deadline (a send, A3's completions, the wait for the ACKs).
+  wait_for 10 send_q_over 1048576 "$SRV_PORT"
   t=$(date +%s%N)
   kill -TERM "$SRV_PID"; wait "$SRV_PID"; src=$?
   ms=$(ms_since "$t")
