@@ -64,7 +64,7 @@ fake() { # fake OUT ARGS...: starts the fake server, sets FPORT/FPID
 
 # ---- stop: the one deadline -----------------------------------------------------------------
 stop_one() {
-  local impl=$1 c t ms res sres src
+  local impl=$1 c t ms res sres src full
   start_server "$impl" || { r_ok 1 "$impl: server starts"; return; }
   "$BIN/${impl}_client" -H 127.0.0.1 -p "$SRV_PORT" -d 20 -s 1M --verify >"$TMP/stop.$impl" 2>&1 &
   c=$!
@@ -74,7 +74,8 @@ stop_one() {
   # The socket buffers fill behind the stopped reader: a megabyte unacknowledged in the server's
   # send queue says the reader's window is shut, so what is in progress cannot end before the
   # deadline (a send, A3's completions, the wait for the ACKs).
-  wait_for 10 send_q_over 1048576 "$SRV_PORT"
+  full=yes
+  wait_for 10 send_q_over 1048576 "$SRV_PORT" || full="no: $(ss -Htn state established "( sport = :$SRV_PORT )" | tr -s ' ' | tr '\n' '|')"
   t=$(date +%s%N)
   kill -TERM "$SRV_PID"; wait "$SRV_PID"; src=$?
   ms=$(ms_since "$t")
@@ -85,7 +86,7 @@ stop_one() {
   r_is "$(field bytes "$sres")" "$(field total_bytes "$res")" "$impl: ...server bytes == the resumed client's total_bytes"
   r_ok "$([ "$(field verify_errors "$res")" -le 1 ] 2>/dev/null; echo $?)" \
     "$impl: ...no wrong byte, the message cut at the deadline counted once (verify_errors=$(field verify_errors "$res"))"
-  [ "$impl" = A3 ] && echo "# A3 stop: $(grep -cE 'parking' "$SRV_ERR") parked pool (the stopped reader holds its pages)"
+  echo "# $impl stop: send queue full: $full; server: $(grep -v 'connected:' "$SRV_ERR" | tr '\n' '|') client: $(grep -v '^result' "$TMP/stop.$impl" | tr '\n' '|')"
 }
 scene_stop() { for impl in "${IMPLS[@]}"; do stop_one "$impl" >"$TMP/stop.$impl.r" & done; wait; cat "$TMP"/stop.*.r; }
 
