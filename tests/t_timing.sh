@@ -10,7 +10,7 @@
 #  rr       a reply that completes after the window is not counted in it (a fake server that
 #           answers late, and every server at -s 16M -d 0.01);
 #  drain    a peer that keeps sending after the client's end: Ctrl-C ends the client within a
-#           second (stream drain, rr reply), and without it the 10 s grace does;
+#           second (stream drain, rr reply), and without it (the grace scene) the 10 s grace does;
 #  slowlink a rate-limited lossy link (tbf on a veth pair to a second namespace, the data's
 #           direction only): a clean end balances to the byte (client
 #           total_bytes == server bytes == bytes_acked); a Ctrl-C'd client, which stops reading
@@ -182,13 +182,8 @@ drain_grace() {
   like_r "$(cat "$TMP/d3.out")" "did not finish within 10 s" "A1 client: ...naming it"
 }
 like_r() { if grep -Eq -- "$2" <<<"$1"; then r_ok 0 "$3"; else r_ok 1 "$3"; echo "#   text: '${1:0:300}'"; fi; }
-# The 10 s case waits beside the others; the Ctrl-C ones, whose clock is what they check, one at a time.
-scene_drain() {
-  drain_grace >"$TMP/drain.grace.r" &
-  for impl in "${IMPLS[@]}"; do drain_one "$impl" >"$TMP/drain.$impl.r"; done
-  wait
-  cat "$TMP"/drain.A*.r "$TMP/drain.grace.r"
-}
+scene_drain() { for impl in "${IMPLS[@]}"; do drain_one "$impl" >"$TMP/drain.$impl.r" & done; wait; cat "$TMP"/drain.*.r; }
+scene_grace() { drain_grace; }
 
 # ---- slowlink: byte balance on a shaped, lossy link --------------------------------------------
 CNS=""                          # the client's namespace: a process that holds it
@@ -222,7 +217,7 @@ slow_one() {
     "$impl, shaped link, Ctrl-C before the server's end: 0 < total_bytes $t <= bytes_acked $a <= bytes $b"
 }
 scene_slowlink() {
-  local holder
+  local holder pids=()
   # The client in a namespace of its own behind a veth pair. The server's end shapes what it
   # sends (16 Mbit/s, 20 ms of queue, the rest dropped); the ACKs come back unshaped.
   unshare -n sleep 120 &
@@ -236,8 +231,8 @@ scene_slowlink() {
   fi
   tc qdisc add dev cb_s root tbf rate 16mbit burst 16kb latency 20ms 2>"$TMP/tc.err" ||
     { r_ok 0 "shaped link: # SKIP this kernel has no tbf qdisc ($(cat "$TMP/tc.err"))"; kill "$holder"; return; }
-  # One at a time: they would share the 16 Mbit/s, and their Ctrl-C's clock is what is checked.
-  for impl in ${CB_IMPLS:-${IMPLS[*]}}; do slow_one "$impl" >"$TMP/slowlink.$impl.r"; done
+  for impl in ${CB_IMPLS:-${IMPLS[*]}}; do slow_one "$impl" >"$TMP/slowlink.$impl.r" & pids+=($!); done
+  wait "${pids[@]}"
   cat "$TMP"/slowlink.*.r
   echo "# $(tc -s qdisc show dev cb_s | tr '\n' ' ')"
   kill "$holder"
@@ -297,7 +292,7 @@ scene_a3() {
   for part in stall ids parked; do "a3_$part" >"$TMP/a3.$part.r" & done; wait; cat "$TMP"/a3.*.r
 }
 
-SCENES=(stop crowd rr drain slowlink a3)   # (the order of the report)
+SCENES=(stop crowd rr drain grace slowlink a3)   # (the order of the report)
 if [ -n "${CB_SCENE:-}" ]; then
   # One scene, in the private namespace this script was started in.
   ip link set lo up
@@ -311,13 +306,15 @@ for b in cb_peer zc_faults.so; do
     make -s -C "$ROOT" "tests/bin/$b" >/dev/null || { ok 1 "builds tests/bin/$b"; done_testing; exit 1; }
 done
 scratch_dir
-# Two waves: the scenes whose clock is what they check, then, once the stop scene is done, the
-# heavier ones (the crowds, rr at 16 MiB, A3's short sends) at the lowest priority, so that they
-# take only the CPU the first wave leaves (their own checks are no upper bounds on time).
-scene() { CB_SCENE=$1 nice -n "$2" unshare -n bash "$0" >"$TMP/scene.$1" 2>&1 & }
-for s in stop drain slowlink; do scene "$s" 0; [ "$s" = stop ] && first=$!; done
-wait "$first"
-for s in crowd rr a3; do scene "$s" 19; done
+# Two waves: the scenes whose clock is what they check, then the heavier ones (the crowds, rr at
+# 16 MiB, A3's short sends), whose checks are no upper bounds on time, beside the 10 s wait of
+# the drain's grace only.
+scene() { CB_SCENE=$1 unshare -n bash "$0" >"$TMP/scene.$1" 2>&1 & }
+first=()
+scene grace
+for s in stop drain slowlink; do scene "$s"; first+=($!); done
+wait "${first[@]}"
+for s in crowd rr a3; do scene "$s"; done
 wait
 for s in "${SCENES[@]}"; do
   while IFS= read -r line; do
