@@ -23,6 +23,7 @@ uint64_t cb_now_ns(void);       /* CLOCK_MONOTONIC */
 
 /* ---- CPU accounting and limits ------------------------------------------- */
 double cb_cpu_seconds(void);    /* user + system time of this process */
+uint64_t cb_thread_cpu_ns(void); /* CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID) */
 /*
  * Raise the soft open-file limit (RLIMIT_NOFILE) to the hard one, as a
  * server or a 1024-connection client needs; returns the soft limit now.

@@ -42,17 +42,19 @@ long long cb_parse_size(const char *opt, const char *arg, long long lo, long lon
 
 	if (!arg || !*arg)
 		cb_usage_error("option %s: missing value", opt);
-	/* The grammar lib/size.sh shares: digits first (no blank, no sign), then K or M. */
+	/* The grammar lib/size.sh shares: digits first (no blank, no sign), then K, M or G. */
 	if (!isdigit((unsigned char)*arg))
-		cb_usage_error("option %s: '%s' is not a size (bytes, or with K or M)", opt, arg);
+		cb_usage_error("option %s: '%s' is not a size (bytes, or with K, M or G)", opt, arg);
 	errno = 0;
 	v = strtoll(arg, &end, 10);
 	if (end != arg && (*end == 'K' || *end == 'k'))
 		shift = 10, end++;
 	else if (end != arg && (*end == 'M' || *end == 'm'))
 		shift = 20, end++;
+	else if (end != arg && (*end == 'G' || *end == 'g'))
+		shift = 30, end++;
 	if (end == arg || *end)
-		cb_usage_error("option %s: '%s' is not a size (bytes, or with K or M)", opt, arg);
+		cb_usage_error("option %s: '%s' is not a size (bytes, or with K, M or G)", opt, arg);
 	if (errno == ERANGE || v < 0 || v > (LLONG_MAX >> shift) || (v << shift) < lo || (v << shift) > hi)
 		cb_usage_error("option %s: %s is out of range [%lld, %lld] bytes", opt, arg, lo, hi);
 	return v << shift;
@@ -120,10 +122,11 @@ void cb_server_parse(int argc, char **argv, const char *impl, struct cb_server_o
 		{ "idle-timeout", required_argument, 0, 'I' },
 		{ "max-clients", required_argument, 0, 'M' },
 		{ "mem-budget", required_argument, 0, 'B' },
+		{ "footprint", required_argument, 0, 'F' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *port = NULL, *clients = NULL, *idle = NULL, *maxc = NULL, *budget = NULL;
+	const char *port = NULL, *clients = NULL, *idle = NULL, *maxc = NULL, *budget = NULL, *fp = NULL;
 	int c;
 
 	o->bind_addr = "0.0.0.0";
@@ -132,6 +135,7 @@ void cb_server_parse(int argc, char **argv, const char *impl, struct cb_server_o
 	o->idle_timeout = CB_DEFAULT_IDLE_TIMEOUT;
 	o->max_clients = CB_DEFAULT_MAX_CLIENTS;
 	o->mem_budget = cb_default_mem_budget();
+	o->footprint = 0;
 	o->quiet = false;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":p:b:n:qh", longopts, NULL)) != -1) {
@@ -143,9 +147,10 @@ void cb_server_parse(int argc, char **argv, const char *impl, struct cb_server_o
 		case 'I': idle = optarg; break;
 		case 'M': maxc = optarg; break;
 		case 'B': budget = optarg; break;
+		case 'F': fp = optarg; break;
 		case 'h':
 			printf("usage: %s [-p PORT] [-b ADDR] [-n N] [-q] [--idle-timeout SECONDS] [--max-clients N]\n"
-			       "          [--mem-budget BYTES]\n"
+			       "          [--mem-budget BYTES] [--footprint BYTES]\n"
 			       "%s server: sends messages to every client that connects, one thread per connection.\n"
 			       "  -p, --port PORT     TCP port to listen on; 0 picks a free one (default %d)\n"
 			       "  -b, --bind ADDR     local address to bind (default 0.0.0.0)\n"
@@ -158,6 +163,11 @@ void cb_server_parse(int argc, char **argv, const char *impl, struct cb_server_o
 			       "      --mem-budget BYTES  message buffers of all connections together, K/M suffixes,\n"
 			       "                      1M..1048576M; a connection that would exceed it gets \"busy\", an\n"
 			       "                      A3 pool stops growing (default %llu: 1 GiB, or a quarter of RAM)\n"
+			       "      --footprint BYTES  what each connection sends from, K/M/G suffixes, 0..64G and at\n"
+			       "                      most the budget: that many bytes of distinct messages (rounded up\n"
+			       "                      to whole ones), sent round robin, so each send reads data a whole\n"
+			       "                      footprint old (cold once it exceeds a cache); counts against\n"
+			       "                      --mem-budget (default 0: one message, sent again and again: hot)\n"
 			       "  -h, --help          this help\n"
 			       "First stdout line: 'listening addr=A port=P ...'; last: the 'result ...' summary.\n"
 			       "Exit: 0 after -n N clients or SIGINT/SIGTERM (summary printed), 1 runtime error, 2 usage error.\n",
@@ -180,6 +190,13 @@ void cb_server_parse(int argc, char **argv, const char *impl, struct cb_server_o
 		o->max_clients = (unsigned)cb_parse_ll("--max-clients", maxc, 1, CB_MAX_CLIENTS_LIMIT);
 	if (budget)
 		o->mem_budget = (unsigned long long)cb_parse_size("--mem-budget", budget, 1ll << 20, 1ll << 40);
+	if (fp) {
+		o->footprint = (unsigned long long)cb_parse_size("--footprint", fp, 0, (long long)CB_MAX_FOOTPRINT);
+		/* One connection's footprint must fit the budget of all of them. */
+		if (o->footprint > o->mem_budget)
+			cb_usage_error("option --footprint: %s is more than the memory budget (%llu bytes; "
+				       "raise --mem-budget)", fp, o->mem_budget);
+	}
 	if (!*o->bind_addr)
 		cb_usage_error("option -b/--bind: missing value");
 }

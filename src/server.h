@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "msgs.h"
 #include "result.h"
 #include "wire.h"
 
@@ -40,6 +41,7 @@ struct cb_conn {
 	enum cb_status status;    /* open() failing: why, for the reply (default CB_NO_MEMORY) */
 	uint64_t bytes;           /* every byte the send calls accepted, a cut message's too */
 	uint64_t messages;        /* whole messages */
+	uint64_t send_cpu_ns;     /* the thread's CPU time in the send loop (not open/close) */
 	uint64_t stat[CB_STAT_MAX]; /* the technique's counters, in the order of its stats */
 	const char *err_call;     /* the call that failed */
 	int err;                  /* its errno */
@@ -86,6 +88,27 @@ bool cb_mem_take(uint64_t bytes);
 void cb_mem_give(uint64_t bytes);
 /* The budget over --max-clients: what every connection can have even when all are in use. */
 uint64_t cb_mem_share(void);
+/*
+ * --footprint: how many distinct messages of msg_size a connection sends
+ * from, round robin (msgs.h): the footprint rounded up to whole messages,
+ * 1 at least (the default, 0, is one message: today's hot data).
+ */
+unsigned cb_footprint_messages(uint32_t msg_size);
+/*
+ * Take `bytes` for connection c, whose messages need them: true, or false
+ * with c->status CB_BUSY (others hold the budget now: try later) or
+ * CB_NO_ROOM (more than the whole budget: never).
+ */
+bool cb_conn_mem_take(struct cb_conn *c, uint64_t bytes);
+/*
+ * A technique that sends from a struct cb_msgs (A1, A2): its footprint's
+ * messages, allocated and charged to the budget (cb_msg_cost each) together
+ * with `extra` bytes it keeps beside them. false: c->status says why (and
+ * c->err_call when allocation failed). cb_conn_msgs_close frees and gives
+ * back the same.
+ */
+bool cb_conn_msgs_open(struct cb_conn *c, struct cb_msgs *m, uint64_t extra);
+void cb_conn_msgs_close(struct cb_msgs *m, uint64_t extra);
 
 /* Parse options, listen, serve until -n N connections or a signal. */
 int cb_server_main(int argc, char **argv, const struct cb_technique *t);
