@@ -12,6 +12,13 @@
 #   --duration SEC    seconds per throughput (stream) run   [5]
 #   --rr-duration SEC seconds per request/response run      [2]
 #   --reps N          repetitions of the whole grid         [3]
+#   --footprints LIST cold data: per-connection footprints (bytes, K/M/G; `none`: skip) for a
+#                     sub-sweep after the main grid: the two largest --sizes x the two fewest
+#                     --threads x every technique, stream, each server with --footprint
+#                     [from the machine's cache sizes: L1d/2, L2/2, LLC/2, 8 x LLC; where it
+#                     states none, 16K,512K,16M,256M; --quick: the largest only, at one size
+#                     and connection count]. A footprint of one message or less is left out
+#   --footprint-duration SEC  seconds per footprint run [3]
 #   --out FILE        results CSV [the default sweep: results.csv here; any other run:
 #                     runs/<UTC date-time>[-quick]/results.csv, so a smoke run never replaces
 #                     the committed results]
@@ -61,7 +68,7 @@ CB_LISTEN_TIMEOUT=${CB_LISTEN_TIMEOUT:-10}
 CB_SSH=${CB_SSH:-ssh}
 CB_ALL_EVENTS="cycles,instructions,L1-dcache-load-misses,LLC-load-misses,context-switches,cpu-migrations,task-clock"
 # New columns go at the end: readers index by name, old readers keep working.
-CSV_HEADER="impl,mode,msg_size,threads,rep,duration_s,throughput_gbps,msgs_per_s,lat_p50_us,lat_p99_us,lat_max_us,cycles,instructions,l1d_misses,llc_misses,context_switches,cpu_migrations,task_clock_ms,cycles_per_byte,cpu_ns_per_byte,zc_sends,zc_completions,zc_copied,verify_errors,client_cpu_pct,steal_pct,netns,pin,zc_copied_pct,server_host,client_host,path"
+CSV_HEADER="impl,mode,msg_size,threads,rep,duration_s,throughput_gbps,msgs_per_s,lat_p50_us,lat_p99_us,lat_max_us,cycles,instructions,l1d_misses,llc_misses,context_switches,cpu_migrations,task_clock_ms,cycles_per_byte,cpu_ns_per_byte,zc_sends,zc_completions,zc_copied,verify_errors,client_cpu_pct,steal_pct,netns,pin,zc_copied_pct,server_host,client_host,path,footprint_bytes,send_cpu_ns_per_byte"
 
 # shellcheck source=setup_netns.sh disable=SC1091
 . "$CB_DIR/setup_netns.sh"
@@ -266,6 +273,15 @@ cb_v=""
 echo "virtualization=${cb_v:-unknown}"
 echo "cpu_threads=$(lscpu 2>/dev/null | awk -F: "/^Thread\\(s\\) per core/ { t = \$2 } /^Core\\(s\\) per socket/ { c = \$2 } /^Socket\\(s\\)/ { s = \$2 } END { gsub(/ /, \"\", t); gsub(/ /, \"\", c); gsub(/ /, \"\", s); if (s) print s \" socket(s) x \" c \" core(s) x \" t \" thread(s)\" }")"
 lscpu 2>/dev/null | sed -n "s/^L1d cache: *\(.*\)/l1d_cache=\1/p; s/^L2 cache: *\(.*\)/l2_cache=\1/p; s/^L3 cache: *\(.*\)/l3_cache=\1/p"
+# where lscpu says no cache sizes, /sys may (those of cpu0)
+if ! lscpu 2>/dev/null | grep -q "^L1d cache"; then
+  for cb_c in /sys/devices/system/cpu/cpu0/cache/index*; do
+    case "$(cat "$cb_c/level" "$cb_c/type" 2>/dev/null | tr -d "\n")" in
+      1Data) echo "l1d_cache=$(cat "$cb_c/size") (/sys)" ;; 2Unified) echo "l2_cache=$(cat "$cb_c/size") (/sys)" ;;
+      3Unified) echo "l3_cache=$(cat "$cb_c/size") (/sys)" ;;
+    esac
+  done
+fi
 echo "memory=$(awk "/^MemTotal/ { printf \"%.1f GiB\", \$2 / 1048576 }" /proc/meminfo 2>/dev/null)"
 echo "tcp_cc=$(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null)"
 echo "qdisc=$(tc qdisc show dev "$(ip route get "${cb_addr:-127.0.0.1}" 2>/dev/null | sed -n "s/.* dev \([^ ]*\).*/\1/p")" 2>/dev/null | awk "NR == 1 { print \$2 }")"
@@ -573,12 +589,12 @@ srv_collect() {
   SRV_STAT1=$(sed -n 's/^cbsrv:stat1=//p' "$d/srv.err" 2>/dev/null | tail -n 1)
 }
 
-# start_server IMPL THREADS DIR: starts the IMPL server on the server side under perf, on a free
-# port, and polls until it listens. Sets SRV_PID and PORT; returns 1 (server stopped, message
+# start_server IMPL THREADS DIR [FOOTPRINT]: starts the IMPL server (with --footprint FOOTPRINT
+# when given) on the server side under perf, on a free port, and polls until it listens. Sets SRV_PID and PORT; returns 1 (server stopped, message
 # said) when it never listens. If perf fails before it runs the server (it refused an event), the
 # events it still counts are asked for and the server started again, once.
 start_server() {
-  local impl=$1 threads=$2 d=$3 t0 rc retried=0 evs2 where=""
+  local impl=$1 threads=$2 d=$3 fp=${4:-} t0 rc retried=0 evs2 where=""
   [ "$SRV_MODE" = ssh ] && where=" on $SSH_HOST"
   if [ "$SRV_MODE" = ssh ]; then
     PORT=0   # the server picks a free port; its listening line says which
@@ -588,6 +604,7 @@ start_server() {
   fi
   local sargs=(-n "$threads" -p "$PORT")
   [ "$SRV_MODE" = loopback ] && sargs+=(-b 127.0.0.1)
+  [ -z "$fp" ] || sargs+=(--footprint "$fp")
 
   while :; do
     srv_launch "$d" "$PERF_EVENTS" "${impl}_server" "${sargs[@]}"
@@ -661,10 +678,10 @@ pct_of() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 <= 0
 # max_of A B: the larger of two numbers, either may be empty
 max_of() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "") print b; else if (b == "" || a + 0 >= b + 0) print a; else print b }'; }
 
-# write_row IMPL MODE SIZE THREADS REP DURATION DIR CLIENT_LINE SERVER_LINE: one CSV row from the
-# two result lines and perf's output, appended in one write. Sets LAST_SUMMARY.
+# write_row IMPL MODE SIZE THREADS REP DURATION DIR CLIENT_LINE SERVER_LINE FOOTPRINT: one CSV row
+# from the two result lines and perf's output, appended in one write. Sets LAST_SUMMARY.
 write_row() {
-  local impl=$1 mode=$2 size=$3 threads=$4 rep=$5 dur=$6 d=$7 cline=$8 sline=$9
+  local impl=$1 mode=$2 size=$3 threads=$4 rep=$5 dur=$6 d=$7 cline=$8 sline=$9 fp=${10:-$3}
   local counters sbytes cyc tclk
   counters=$(perf_parse "$d/perf.txt")
   sbytes=$(kv bytes "$sline")
@@ -683,7 +700,7 @@ write_row() {
   # (over the server's life), so noise on either shows.
   [ "$SRV_MODE" = ssh ] && steal=$(max_of "$steal" "$(steal_pct "$SRV_STAT0" "$SRV_STAT1")")
   local row
-  row="$impl,$mode,$size,$threads,$rep,$dur_s,$(kv gbps "$cline"),$(kv msgs_per_s "$cline"),$lat,$counters,$(per_byte "$cyc" 1 "$sbytes"),$(per_byte "$tclk" 1000000 "$sbytes"),$zs,$zc,$zcp,$(kv verify_errors "$cline"),$(kv cpu_pct "$cline"),$steal,$NETNS,$PIN,$(pct_of "$zcp" "$zc"),$SERVER_NAME,$CLIENT_NAME,$PATH_KIND"
+  row="$impl,$mode,$size,$threads,$rep,$dur_s,$(kv gbps "$cline"),$(kv msgs_per_s "$cline"),$lat,$counters,$(per_byte "$cyc" 1 "$sbytes"),$(per_byte "$tclk" 1000000 "$sbytes"),$zs,$zc,$zcp,$(kv verify_errors "$cline"),$(kv cpu_pct "$cline"),$steal,$NETNS,$PIN,$(pct_of "$zcp" "$zc"),$SERVER_NAME,$CLIENT_NAME,$PATH_KIND,$fp,$(per_byte "$(kv send_cpu_s "$sline")" 1000000000 "$sbytes")"
   # whole row at once: build it in a file, append with one write
   printf '%s\n' "$row" >"$d/row"
   cat "$d/row" >>"$OUT"
@@ -692,13 +709,13 @@ write_row() {
   return 0
 }
 
-# run_one IMPL MODE SIZE THREADS REP DURATION: runs server + client, appends one CSV row.
-# Sets LAST_SUMMARY for the progress line. Returns 1 when the run failed (no row written).
+# run_one IMPL MODE SIZE THREADS REP DURATION [FOOTPRINT]: runs server + client, appends one CSV
+# row. Sets LAST_SUMMARY for the progress line. Returns 1 when the run failed (no row written).
 run_one() {
-  local impl=$1 mode=$2 size=$3 threads=$4 rep=$5 dur=$6
+  local impl=$1 mode=$2 size=$3 threads=$4 rep=$5 dur=$6 fp=${7:-}
   local d=$WORK/run cline sline
   rm -rf "$d"; mkdir -p "$d"
-  start_server "$impl" "$threads" "$d" || return 1
+  start_server "$impl" "$threads" "$d" "$fp" || return 1
   run_client "$impl" "$mode" "$size" "$threads" "$dur" "$d"
   wait_server "$impl" "$d"
 
@@ -715,7 +732,7 @@ run_one() {
   fi
   [ "$SRV_RC" != 0 ] && err "note: $impl server exited $SRV_RC"
   [ -z "$sline" ] && err "note: $impl server printed no result line; per-byte costs left empty"
-  write_row "$impl" "$mode" "$size" "$threads" "$rep" "$dur" "$d" "$cline" "$sline"
+  write_row "$impl" "$mode" "$size" "$threads" "$rep" "$dur" "$d" "$cline" "$sline" "${fp:-$size}"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -1015,10 +1032,10 @@ opt_err() { err "$1"; exit 2; }
 # parse_args ARGS...: options into the OPT_* globals (values checked later, in check_options).
 parse_args() {
   OPT_IMPLS="A1,A2,A3" OPT_SIZES="1024,4096,16384,65536" OPT_THREADS="1,2,4,8"
-  OPT_DURATION=5 OPT_RR_DURATION=2 OPT_REPS=3
+  OPT_DURATION=5 OPT_RR_DURATION=2 OPT_REPS=3 OPT_FOOTPRINTS="" OPT_FP_DURATION=3
   OPT_QUICK=0 OPT_RR=1 OPT_PLOTS=1 OPT_PLOTS_ONLY=0
   OPT_SERVER_HOST="" OPT_SERVER_ADDR="" OPT_SERVER_DIR="" OPT_SYNC=0 OPT_NO_NETNS=0
-  local set_sizes=0 set_threads=0 set_dur=0 set_rrdur=0 set_reps=0 set_out=0 set_addr=0 set_dir=0 set_host=0
+  local set_sizes=0 set_threads=0 set_dur=0 set_rrdur=0 set_reps=0 set_out=0 set_addr=0 set_dir=0 set_host=0 set_fp=0 set_fpdur=0
   OPT_DRY_RUN=0 OPT_CUSTOM=0
   OUT=results.csv
   CMDLINE="$0 $*"
@@ -1026,7 +1043,7 @@ parse_args() {
     local opt=$1 val="" has_val=0
     if [[ "$opt" == --*=* ]]; then val=${opt#*=}; opt=${opt%%=*}; has_val=1; fi
     case "$opt" in
-      --impls|--sizes|--threads|--duration|--rr-duration|--reps|--out|--pin|--server-host|--server-addr|--server-dir)
+      --impls|--sizes|--threads|--duration|--rr-duration|--reps|--out|--pin|--server-host|--server-addr|--server-dir|--footprints|--footprint-duration)
         if [ "$has_val" = 0 ]; then
           [ "$#" -ge 2 ] || opt_err "$opt needs a value"
           val=$2; shift
@@ -1043,6 +1060,8 @@ parse_args() {
           --server-host) OPT_SERVER_HOST=$val; set_host=1 ;;
           --server-addr) OPT_SERVER_ADDR=$val; set_addr=1 ;;
           --server-dir) OPT_SERVER_DIR=$val; set_dir=1 ;;
+          --footprints) OPT_FOOTPRINTS=$val; set_fp=1 ;;
+          --footprint-duration) OPT_FP_DURATION=$val; set_fpdur=1 ;;
         esac
         [ "$opt" = --out ] || OPT_CUSTOM=1 ;;
       --quick) OPT_QUICK=1; OPT_CUSTOM=1 ;;
@@ -1073,7 +1092,9 @@ parse_args() {
     [ "$set_dur" = 1 ] || OPT_DURATION=1
     [ "$set_rrdur" = 1 ] || OPT_RR_DURATION=1
     [ "$set_reps" = 1 ] || OPT_REPS=1
+    [ "$set_fpdur" = 1 ] || OPT_FP_DURATION=1
   fi
+  OPT_SET_FP=$set_fp
   # Only the default sweep writes results.csv here (the committed results come from it);
   # any other run goes to a directory of its own unless --out says where.
   if [ "$set_out" = 0 ] && [ "$OPT_CUSTOM" = 1 ] && [ "$OPT_PLOTS_ONLY" = 0 ]; then
@@ -1103,6 +1124,14 @@ check_options() {
   is_posnum "$OPT_RR_DURATION" || opt_err "--rr-duration: '$OPT_RR_DURATION' is not a positive number of seconds"
   if ! { is_posint "$OPT_REPS" && [ "${#OPT_REPS}" -le 4 ]; }; then opt_err "--reps: '$OPT_REPS' is not a positive integer"; fi
   [ -n "$OUT" ] || opt_err "--out: empty file name"
+  FOOTPRINTS=""   # bytes, comma separated; "" = from the machine's caches (plan_runs)
+  if [ "$OPT_FOOTPRINTS" != none ]; then
+    for x in $(split_list --footprints "$OPT_FOOTPRINTS"); do
+      b=$(cb_bytes "$x") || opt_err "--footprints: '$x' is not a footprint (bytes, K/M/G suffixes, e.g. 256M; or none)"
+      FOOTPRINTS+=${FOOTPRINTS:+,}$b; done
+    [ "$OPT_SET_FP" = 0 ] || [ -n "$FOOTPRINTS" ] || opt_err "--footprints: empty list (none skips the footprint sub-sweep)"
+  fi
+  is_posnum "$OPT_FP_DURATION" || opt_err "--footprint-duration: '$OPT_FP_DURATION' is not a positive number of seconds"
 
   if [ -n "$OPT_SERVER_HOST" ]; then
     [ "$OPT_NO_NETNS" = 0 ] || opt_err "--no-netns and --server-host: choose one (with --server-host no namespace is used)"
@@ -1292,6 +1321,40 @@ plan_runs() {
   [ "$OPT_RR" = 1 ] && n_rr=$((total / 2))
   est=$(awk -v ns="$((total - n_rr))" -v nr="$n_rr" -v d="$OPT_DURATION" -v rd="$OPT_RR_DURATION" 'BEGIN { printf "%d\n", ns * (d + 0.6) + nr * (rd + 0.6) }')
   say "$total runs (${#IMPLS[@]} impls x ${#SIZES[@]} sizes x ${#THREADS[@]} thread counts x ${#modes[@]} modes x $OPT_REPS reps; stream ${OPT_DURATION}s, rr ${OPT_RR_DURATION}s): estimated $(fmt_dur "$est")"
+  plan_footprints
+}
+
+# plan_footprints: the footprint sub-sweep appended to PLAN ("IMPL stream SIZE THREADS REP
+# FOOTPRINT"; rep > footprint > size > threads > impl). analysis/footprint.py derives the default
+# footprints from the machine file's cache sizes (this host's, in a dry run), leaves out those of
+# one message or less, checks they fit the servers' memory budget (exit 2) and estimates the time.
+plan_footprints() {
+  local py m=(--here) fsz=() fth=() out k a b r s t i n=0 fps=() est=0
+  [ "$OPT_FOOTPRINTS" != none ] || return 0
+  if ! py=$(python_with csv); then say "footprint sub-sweep left out: no python3 for analysis/footprint.py"; return 0; fi
+  [ -s "${BASE:-}.machine.txt" ] && m=(--machine "$BASE.machine.txt")
+  mapfile -t fsz < <(printf '%s\n' "${SIZES[@]}" | sort -n | uniq | tail -n 2)
+  mapfile -t fth < <(printf '%s\n' "${THREADS[@]}" | sort -n | uniq | head -n 2)
+  [ "$OPT_QUICK" = 0 ] || { fsz=("${fsz[-1]}"); fth=("${fth[0]}"); m+=(--coldest); }
+  out=$("$py" "$CB_DIR/analysis/footprint.py" plan "${m[@]}" --sizes "$(IFS=,; echo "${fsz[*]}")" \
+        --threads "$(IFS=,; echo "${fth[*]}")" ${FOOTPRINTS:+--footprints "$FOOTPRINTS"} --impls "${#IMPLS[@]}" \
+        --reps "$OPT_REPS" --duration "$OPT_FP_DURATION") || exit 2
+  while read -r k a b; do
+    case $k in
+      basis) FP_BASIS="$a $b" ;;
+      estimate) est=$a ;;
+      run) fps+=("$a $b") ;;
+    esac
+  done <<<"$out"
+  for ((r = 1; r <= OPT_REPS; r++)); do
+    for a in "${fps[@]}"; do read -r k s <<<"$a"; for t in "${fth[@]}"; do for i in "${IMPLS[@]}"; do
+      PLAN+=("$i stream $s $t $r $k"); n=$((n + 1))
+    done; done; done
+  done
+  say "footprints: $FP_BASIS"
+  say "+ $n footprint runs (${#fps[@]} footprint x size points x ${#fth[@]} thread counts x ${#IMPLS[@]} impls x $OPT_REPS reps; ${OPT_FP_DURATION}s): estimated $(fmt_dur "$est")"
+  [ -s "${BASE:-}.machine.txt" ] && echo "footprints: $FP_BASIS" >>"$BASE.machine.txt"
+  return 0
 }
 
 # sweep: every planned run, a progress line each; the CSV is started afresh (the old one kept).
@@ -1300,17 +1363,17 @@ sweep() {
   echo "$CSV_HEADER" >"$OUT"
 
   NEXT_PORT=$CB_PORT_BASE
-  local k=0 start line el eta dur total=${#PLAN[@]} i m s t r
+  local k=0 start line el eta dur total=${#PLAN[@]} i m s t r f
   N_OK=0
   start=$(now)
   for line in "${PLAN[@]}"; do
     k=$((k + 1))
-    read -r i m s t r <<<"$line"
-    dur=$OPT_DURATION; [ "$m" = rr ] && dur=$OPT_RR_DURATION
-    local label="$i $s B x$t"; [ "$m" = rr ] && label="$label rr"
+    read -r i m s t r f <<<"$line"
+    dur=$OPT_DURATION; [ "$m" = rr ] && dur=$OPT_RR_DURATION; [ -z "$f" ] || dur=$OPT_FP_DURATION
+    local label="$i $s B x$t"; [ "$m" = rr ] && label="$label rr"; [ -z "$f" ] || label="$label footprint $f B"
     printf '[%d/%d] %s rep %d ... ' "$k" "$total" "$label" "$r"
     LAST_SUMMARY=""
-    if run_one "$i" "$m" "$s" "$t" "$r" "$dur"; then
+    if run_one "$i" "$m" "$s" "$t" "$r" "$dur" "$f"; then
       N_OK=$((N_OK + 1))
     else
       RUN_FAILURES=$((RUN_FAILURES + 1)); LAST_SUMMARY="FAILED"

@@ -73,6 +73,15 @@ for impl in A1 A2 A3; do
   reject "$s" "'foo'" foo
   reject "$s" "'foo'" -q foo
   reject "$s" "'-p'" -- -p 1
+  F='--footprint'
+  reject "$s" "$F" --footprint -1
+  reject "$s" "$F" --footprint 1T
+  reject "$s" "$F" --footprint 1.5M
+  reject "$s" "$F" --footprint 65G
+  reject "$s" "$F" --footprint "$OVER"
+  reject "$s" "$F" --footprint ''
+  reject "$s" "$F.*memory budget" --mem-budget 1M --footprint 2M
+  reject "$s" "(--footprint)\\b.*missing" --footprint
 
   # ---- client ----
   H=(-H 127.0.0.1)
@@ -179,7 +188,7 @@ rm -f /tmp/cb_opt_err.$$
 # bench scripts (lib/size.sh) accept and refuse exactly the same sizes.
 # shellcheck source=../lib/size.sh disable=SC1091
 . "$ROOT/lib/size.sh"
-for sz in 16 15 1 0 4K 4k 64K 1M 64M 64m 65M 67108864 67108865 +16 -16 16B 1.5K 0x10 4KK 010 0016 ''; do
+for sz in 16 15 1 0 4K 4k 64K 1M 64M 64m 65M 1G 1g 67108864 67108865 +16 -16 16B 1.5K 0x10 4KK 010 0016 ''; do
   err=$(timeout "$TMO" "$BIN/A1_client" -H 127.0.0.1 -p 9 -d 0.01 -s "$sz" 2>&1 >/dev/null); crc=$?
   [ "$crc" = 2 ] && c_ok=no || c_ok=yes
   CB_BIN_DIR=$BIN timeout "$TMO" bash "$ROOT/run_experiments.sh" --sizes "$sz" --dry-run >/dev/null 2>&1; rrc=$?
@@ -188,4 +197,5 @@ for sz in 16 15 1 0 4K 4k 64K 1M 64M 64m 65M 67108864 67108865 +16 -16 16B 1.5K 
   is "$c_ok $r_ok $l_ok" "$c_ok $c_ok $c_ok" "size '$sz': client, run_experiments.sh and lib/size.sh agree ($c_ok)"
 done
 is "$(cb_size_bytes 4K) $(cb_size_bytes 64m) $(cb_size_bytes 0016)" "4096 67108864 16" "lib/size.sh: K, M and leading zeros (decimal, not octal)"
+is "$(cb_bytes 2G) $(cb_bytes 1g)" "2147483648 1073741824" "lib/size.sh: G (the footprint's sizes)"
 done_testing
