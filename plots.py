@@ -46,6 +46,7 @@ from analysis.data import (COLUMNS, HW_COUNTERS, IMPL_NAMES, SW_COUNTERS, InputE
                            load_rows, machine_file_for, machine_label, median_of, parse_rows, ratios_by_size,
                            read_machine, repeatability, run_label, series, summarize, values, zc_copied_share)
 from analysis import report as report_mod  # noqa: E402
+from analysis.footprint import split_rows  # noqa: E402
 
 # names other scripts and the tests use as plots.NAME
 __all__ = ["COLUMNS", "cv_pct", "parse_rows", "series", "load_rows", "load_many", "read_machine", "machine_file_for", "main",
@@ -86,6 +87,7 @@ def best_cell(rows, size, threads, best):
 
 
 def summary_markdown(rows, info):
+    rows, cold = split_rows(rows)   # the tables are the main grid's (one message: hot data)
     impls = distinct(rows, "impl")
     lines = ["# copybench results", "", machine_label(info), "", run_label(info, rows), ""]
     if info.get("inputs"):
@@ -96,7 +98,10 @@ def summary_markdown(rows, info):
     n_stream = len([r for r in rows if r["mode"] == "stream"])
     n_rr = len(rows) - n_stream
     lines += [f"{len(rows)} runs ({n_stream} stream, {n_rr} request/response); techniques: "
-              + ", ".join(IMPL_NAMES.get(i, i) for i in impls) + f". In the figures, {SPREAD}.", "",
+              + ", ".join(IMPL_NAMES.get(i, i) for i in impls) + f". In the figures, {SPREAD}."
+              + (f" Every run sends one message again and again (hot data); {len(cold)} more runs of a footprint "
+                 "sub-sweep (cold data) are not in these tables: report.md and footprint_*.png read them."
+                 if cold else ""), "",
               "The six questions are answered, with the numbers they rest on, in **report.md** beside this file. "
               "Its noise rule applies here too: a gap within the repetitions' spread (max - min) is no measurable "
               "difference.", ""]

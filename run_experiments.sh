@@ -274,7 +274,7 @@ echo "virtualization=${cb_v:-unknown}"
 echo "cpu_threads=$(lscpu 2>/dev/null | awk -F: "/^Thread\\(s\\) per core/ { t = \$2 } /^Core\\(s\\) per socket/ { c = \$2 } /^Socket\\(s\\)/ { s = \$2 } END { gsub(/ /, \"\", t); gsub(/ /, \"\", c); gsub(/ /, \"\", s); if (s) print s \" socket(s) x \" c \" core(s) x \" t \" thread(s)\" }")"
 lscpu 2>/dev/null | sed -n "s/^L1d cache: *\(.*\)/l1d_cache=\1/p; s/^L2 cache: *\(.*\)/l2_cache=\1/p; s/^L3 cache: *\(.*\)/l3_cache=\1/p"
 # where lscpu says no cache sizes, /sys may (those of cpu0)
-if ! lscpu 2>/dev/null | grep -q "^L1d cache"; then
+if [ -z "$(lscpu 2>/dev/null | sed -n "/^L1d cache/p")" ]; then
   for cb_c in /sys/devices/system/cpu/cpu0/cache/index*; do
     case "$(cat "$cb_c/level" "$cb_c/type" 2>/dev/null | tr -d "\n")" in
       1Data) echo "l1d_cache=$(cat "$cb_c/size") (/sys)" ;; 2Unified) echo "l2_cache=$(cat "$cb_c/size") (/sys)" ;;
@@ -1333,8 +1333,10 @@ plan_footprints() {
   [ "$OPT_FOOTPRINTS" != none ] || return 0
   if ! py=$(python_with csv); then say "footprint sub-sweep left out: no python3 for analysis/footprint.py"; return 0; fi
   [ -s "${BASE:-}.machine.txt" ] && m=(--machine "$BASE.machine.txt")
-  mapfile -t fsz < <(printf '%s\n' "${SIZES[@]}" | sort -n | uniq | tail -n 2)
-  mapfile -t fth < <(printf '%s\n' "${THREADS[@]}" | sort -n | uniq | head -n 2)
+  mapfile -t fsz < <(printf '%s\n' "${SIZES[@]}" | sort -n | uniq)
+  mapfile -t fth < <(printf '%s\n' "${THREADS[@]}" | sort -n | uniq)
+  [ "${#fsz[@]}" -le 2 ] || fsz=("${fsz[@]: -2}")
+  fth=("${fth[@]:0:2}")
   [ "$OPT_QUICK" = 0 ] || { fsz=("${fsz[-1]}"); fth=("${fth[0]}"); m+=(--coldest); }
   out=$("$py" "$CB_DIR/analysis/footprint.py" plan "${m[@]}" --sizes "$(IFS=,; echo "${fsz[*]}")" \
         --threads "$(IFS=,; echo "${fth[*]}")" ${FOOTPRINTS:+--footprints "$FOOTPRINTS"} --impls "${#IMPLS[@]}" \

@@ -21,7 +21,7 @@ TEXT_COLUMNS = {"impl", "mode"}
 INT_COLUMNS = {"msg_size", "threads", "rep"}
 # Columns later versions of the sweep may add: numbers when they are numbers; everything else
 # (pin, path, server_host, client_host, ...) is kept as text, empty cells as None.
-OPTIONAL_NUMERIC = {"zc_copied_pct", "mtu", "server_cpu_pct"}
+OPTIONAL_NUMERIC = {"zc_copied_pct", "mtu", "server_cpu_pct", "footprint_bytes", "send_cpu_ns_per_byte"}
 HW_COUNTERS = ("cycles", "instructions", "l1d_misses", "llc_misses")
 SW_COUNTERS = ("context_switches", "cpu_migrations", "task_clock_ms")
 IMPL_NAMES = {"A1": "A1 two-copy", "A2": "A2 one-copy (sendmsg iovec)", "A3": "A3 zero-copy (MSG_ZEROCOPY)"}

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from analysis.data import (HW_COUNTERS, IMPL_NAMES, conn_label, distinct, fmt_num, fmt_size, geomean, median_of, has_data, machine_label,
                            one_way_valid_row, path_of, reps_per_config, run_label, series, with_derived)
 from analysis.report import copied_share, detect_regimes, regime_note
+from analysis import footprint as fp
 
 IMPL_COLORS = {"A1": "C0", "A2": "C1", "A3": "C2"}
 PATH_STYLES = ("-", "--", ":", "-.")
@@ -41,6 +42,7 @@ class Panel:
     notes: list = field(default_factory=list)    # computed from the data, shown under the panel title
     empty_note: str = ""         # shown in the panel when it has no series
     xmarks: list = field(default_factory=list)   # [(x, label)]: an x the data flags (a slow regime)
+    vlines: list = field(default_factory=list)   # [(x, label)]: a size to read the x axis against (a cache)
 
 
 @dataclass
@@ -343,12 +345,87 @@ def spec_zc_copied(rows, info):
                   footer(info, rows))
 
 
+# ----------------------------------------------------------------------------------------------
+# the footprint (cold data): x = the bytes each connection sent from, the main grid's one message
+# first, the cache sizes drawn as lines
+
+def footprint_rows(rows, info, ycol, empty_note, ylabel):
+    """One panel per (size, connections) of the footprint sub-sweep, a series per technique, the
+    machine's cache sizes (those within the x range) as vertical lines."""
+    g = fp.grid(rows)
+    caches = fp.cache_sizes(info)
+    panels = []
+    for (size, t), fps in sorted(g.items()):
+        sel = [dict(r, footprint_x=fp.footprint_of(r)) for r in rows
+               if r["mode"] == "stream" and r["msg_size"] == size and r["threads"] == t]
+        p = Panel(f"{fmt_size(size)} messages, {conn_label(t, short=False)}", "footprint per connection (log)",
+                  ylabel, impl_series(sel, ycol, x_col="footprint_x"), empty_note=empty_note,
+                  xticks=[(x, fp.human(x).replace(" ", "")) for x in fps])
+        p.vlines = [(v, k) for k, v in caches.items() if min(fps) / 2 <= v <= max(fps) * 2]
+        panels.append(p)
+    share_y(panels)
+    return panels
+
+
+
+def _fp_notes(rows, info, what):
+    caches = fp.cache_sizes(info)
+    line = ("Dotted lines: the cache sizes of the machine file (one core's L1d and L2, one LLC). " if caches else
+            "No cache lines: the machine file states no cache sizes (lscpu and /sys show none here); "
+            + (info.get("footprints") or "") + ". ")
+    return [f"{what} Leftmost point of each panel: the main grid's one message (hot); the others send round robin "
+            "from that many bytes of messages per connection (--footprint), so each send reads data a whole "
+            "footprint old. " + line]
+
+
+def spec_footprint_throughput(rows, info):
+    return Figure("footprint_throughput.png", "Stream throughput vs footprint (cold data), one panel per size and "
+                  "connection count", [footprint_rows(rows, info, "throughput_gbps", "no footprint rows", "throughput (Gbit/s)")],
+                  _fp_notes(rows, info, "Median of the repetitions, bars min-max."), footer(info, rows))
+
+
+def spec_footprint_cpu(rows, info):
+    col = fp.cpu_col(rows)
+    return Figure("footprint_cpu_per_byte.png", "Server CPU time per byte vs footprint (cold data)",
+                  [footprint_rows(rows, info, col, "no CPU time per byte", "server CPU ns per byte (send loop)")],
+                  _fp_notes(rows, info, f"`{col}`: the sender threads' CPU time in their send loops / bytes sent "
+                            "(the footprint's setup and teardown left out)."), footer(info, rows))
+
+
+def spec_footprint_misses(rows, info):
+    drows = with_derived(rows)
+    name = "footprint_cache_misses.png"
+    title = "Server cache misses per KiB vs footprint (cold data)"
+    levels = [("l1d_misses", "l1d_per_kib", "L1d load misses per KiB"), ("llc_misses", "llc_per_kib",
+                                                                         "LLC load misses per KiB")]
+    cold = [r for r in drows if fp.is_cold(r)]
+    if not any(has_data(cold, raw) for raw, _, _ in levels):
+        p = Panel("", "", "", xscale="linear", empty_note=hw_missing_note(rows, [raw for raw, _, _ in levels])
+                  .replace("cpu_ns_per_byte_vs_size.png", "footprint_cpu_per_byte.png"))
+        return Figure(name, title + ": not measured here", [[p]], [], footer(info, rows))
+    grid = []
+    for raw, col, label in levels:
+        row = footprint_rows(drows, info, col, f"{raw}: not counted on this machine", label)
+        if grid:
+            for p in row:
+                p.title = ""
+        grid.append(row)
+    return Figure(name, title, grid, _fp_notes(rows, info, "perf counts over the server's whole life, per KiB it "
+                                                           "sent."), footer(info, rows))
+
+
+FOOTPRINT_SPECS = (spec_footprint_throughput, spec_footprint_cpu, spec_footprint_misses)
+
 SPECS = (spec_throughput, spec_latency_rr, spec_stream_latency, spec_cpu_ns, spec_context_switches, spec_cache,
          spec_cycles, spec_zc_copied)
 
 
 def figure_specs(rows, info):
-    specs = [f(rows, info) for f in SPECS]
+    """Every figure: the main grid's (one message per connection: hot data) and, when the CSV has a
+    footprint sub-sweep, the footprint figures (which read the main grid's hot point too)."""
+    all_rows = rows
+    rows, cold = fp.split_rows(rows)
+    specs = [f(rows, info) for f in SPECS] + ([f(all_rows, info) for f in FOOTPRINT_SPECS] if cold else [])
     if multi_path(rows):
         for f in specs:
             if any(p.series for p in f.panels()):

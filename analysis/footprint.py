@@ -222,7 +222,7 @@ def footprint_of(r):
     """The bytes a row's connections sent from: its footprint_bytes, or one message (rows of a
     sweep before the footprint existed, and the main grid)."""
     fp = r.get("footprint_bytes")
-    return fp if fp else r["msg_size"]
+    return int(fp) if fp else r["msg_size"]
 
 
 def is_cold(r):
@@ -380,8 +380,9 @@ def _caches_line(caches, info):
     if caches:
         return ("Cache sizes from the machine file (one core's L1d and L2, one LLC): "
                 + ", ".join(f"{k} {fmt_size(v)}" for k, v in caches.items()) + ".")
-    return ("The machine file states no cache sizes (lscpu and /sys show none on this machine), so no step "
-            "can be named by its cache level; " + (info.get("footprints") or "the footprints are a fixed list") + ".")
+    return ("The machine file states no cache sizes (lscpu and /sys show none on this machine), so no footprint "
+            "step can be named by its cache level" + ("; the footprints are a fixed list of common sizes"
+                                                      if "fixed list" in (info.get("footprints") or "") else "") + ".")
 
 
 def q2_cache(rows, info):
@@ -413,7 +414,11 @@ def q2_cache(rows, info):
            f"Proxy: the server's CPU time per byte in its send loop (`{col}`), A2 / A1 per repetition; A1 reads each "
            "cold byte once in user space (glibc memmove) and then copies a hot buffer, A2 reads it once in the "
            "kernel (copy_from_iter)."]
-    if opens is None:
+    if opens is None and min((s.n for _, s in steps), default=0) < 2:
+        bold = (f"Not judged: one repetition per footprint gives no spread to tell a parting of A1's and A2's "
+                f"CPU per byte from noise ({where}); rerun with `--reps 3`.")
+        num["level"] = None
+    elif opens is None:
         bold = (f"{label}: no cache level stands out. A2's CPU per byte relative to A1's stays within the "
                 f"repetitions' spread from one message to {fmt_size(fps[-1])} ({where}).")
         num["level"] = None
@@ -477,69 +482,79 @@ def _q2_counted(rows, size, threads, fps, caches, src, info):
     return FootprintAnswer(bold, table, why, num)
 
 
+def growth(rows, impl, size, lo_t, hi_t, fp, col):
+    """col at hi_t connections / at lo_t, per repetition (within a repetition the connection
+    counts of one footprint ran one after the other), as a Spread; None without both."""
+    a, b = at(rows, impl, size, lo_t, fp, col), at(rows, impl, size, hi_t, fp, col)
+    return spread([b[k] / a[k] for k in a if k in b and a[k]])
+
+
 def q3_threads(rows, info, cores=None):
     """Q3 from the footprint sub-sweep: more connections multiply the working set the shared LLC
-    must hold (threads x footprint). Per technique, CPU per byte (and misses per KiB where
-    counted) at 1 and the most connections, by footprint, with the working set each is."""
+    must hold (threads x footprint). Per technique, how much CPU per byte (LLC misses per KiB where
+    counted) grows from the fewest to the most connections, at each footprint: contention for the
+    LLC shows as more growth once the footprints of all connections together outgrow it."""
     g = grid(rows)
-    sizes = sorted({s for s, _ in g})
     if not g:
         return NOT_RUN
-    size = sizes[-1]
+    size = max(s for s, _ in g)
     ts = sorted(t for s, t in g if s == size)
     caches = cache_sizes(info)
-    col = cpu_col(rows)
-    metric = "llc_per_kib" if hw(rows, "llc_misses") else col
-    mname = "LLC misses/KiB (counted)" if metric == "llc_per_kib" else "CPU ns/B (send loop)"
-    src = f"results CSV, footprint sub-sweep ({fmt_size(size)} messages, stream; medians of the repetitions)"
-    cores_txt = f"{cores} CPUs" if cores else "this machine's CPUs"
+    metric = "llc_per_kib" if hw(rows, "llc_misses") else cpu_col(rows)
+    mname = "LLC misses per KiB (counted)" if metric == "llc_per_kib" else "CPU per byte (send loop)"
+    src = (f"results CSV, footprint sub-sweep ({fmt_size(size)} messages, stream; growth = the most connections / "
+           "the fewest, per repetition, median [range])")
     if len(ts) < 2:
         return FootprintAnswer(f"Not measured: the footprint sub-sweep has one connection count ({ts[0]}) at "
                                f"{fmt_size(size)}.", numbers={"source": src})
     lo_t, hi_t = ts[0], ts[-1]
-    fps = sorted(set(g[(size, lo_t)]) & set(g[(size, hi_t)]))
-    table = ["| footprint per conn. | working set at " + " / ".join(conn_label(t) for t in (lo_t, hi_t)) + " | "
-             + " | ".join(f"{i} {mname}, {lo_t} -> {hi_t} conn." for i in ("A1", "A2")) + " |",
-             "|---|---|" + "---|" * 2]
-    growth = {}
+    fps = [f for f in g[(size, lo_t)] if f in g[(size, hi_t)]]
+    impls = [i for i in ("A1", "A2", "A3") if any(r["impl"] == i for r in rows if is_cold(r))]
+    table = [f"| footprint per conn. | working set, {lo_t} / {hi_t} conn. | "
+             + " | ".join(f"{i}: {mname}, x from {lo_t} to {hi_t} conn." for i in impls) + " |",
+             "|---|---|" + "---|" * len(impls)]
+    gr = {}
     for fp in fps:
         cells = []
-        for impl in ("A1", "A2"):
-            a = spread(list(at(rows, impl, size, lo_t, fp, metric).values()))
-            b = spread(list(at(rows, impl, size, hi_t, fp, metric).values()))
-            if a and b and a.med:
-                growth.setdefault(impl, {})[fp] = (a, b)
-                cells.append(f"{fmt_num(a.med)} -> {fmt_num(b.med)} (x{b.med / a.med:.2f})")
-            else:
-                cells.append("n/a")
-        table.append(f"| {fp_word(fp, size)} | {fmt_size(fp * lo_t)} / {fmt_size(fp * hi_t)} | " + " | ".join(cells) + " |")
+        for impl in impls:
+            s = growth(rows, impl, size, lo_t, hi_t, fp, metric)
+            if s:
+                gr.setdefault(impl, {})[fp] = s
+            cells.append(f"x{s.med:.2f} [{s.lo:.2f}-{s.hi:.2f}]" if s else "n/a")
+        table.append(f"| {fp_word(fp, size)} | {human(fp * lo_t)} / {human(fp * hi_t)} | " + " | ".join(cells) + " |")
     llc = caches.get("LLC")
-    # The footprints whose working set fits the LLC with one connection and not with the most.
     squeezed = [fp for fp in fps if llc and fp * lo_t <= llc < fp * hi_t]
-    num = {"source": src, "metric": metric, "threads": (lo_t, hi_t), "squeezed": squeezed,
-           "growth": {i: {fp: b.med / a.med for fp, (a, b) in d.items()} for i, d in growth.items()}}
-    steps = {i: [(fp, b.med / a.med) for fp, (a, b) in sorted(d.items())] for i, d in growth.items()}
-    hot_g = {i: s[0][1] for i, s in steps.items() if s}
-    cold_g = {i: s[-1][1] for i, s in steps.items() if s}
-    measured = "counted" if metric == "llc_per_kib" else "a measured proxy (CPU per byte; no miss counted)"
-    rise = {i: cold_g[i] / hot_g[i] for i in hot_g if hot_g[i]}
-    if rise and all(r > 1.10 for r in rise.values()):
-        bold = (f"More connections cost more per byte the colder the data ({measured}): from {lo_t} to {hi_t} "
-                f"connections {mname} grows " + ", ".join(f"{i} x{hot_g[i]:.2f} hot, x{cold_g[i]:.2f} at "
-                                                             f"{fmt_size(fps[-1])}" for i in sorted(rise)) + ".")
+    hot, cold = fps[0], fps[-1]
+    more = [i for i, d in gr.items() if hot in d and cold in d and differs(d[cold], d[hot]) and d[cold].med > d[hot].med]
+    less = [i for i, d in gr.items() if hot in d and cold in d and differs(d[cold], d[hot]) and d[cold].med < d[hot].med]
+    judged = [i for i, d in gr.items() if hot in d and cold in d and d[hot].n >= 2 and d[cold].n >= 2]
+    measured = "counted" if metric == "llc_per_kib" else "a measured proxy: CPU per byte, no miss counted"
+    words = ", ".join(f"{i} x{d[hot].med:.2f} hot, x{d[cold].med:.2f} at {human(cold)}"
+                      for i, d in gr.items() if hot in d and cold in d)
+    if not judged:
+        bold = f"Not judged: one repetition gives no spread ({mname} from {lo_t} to {hi_t} connections: {words})."
+    elif more and not less:
+        bold = (f"More connections cost more per byte when the data is cold ({measured}): from {lo_t} to {hi_t} "
+                f"connections {mname} grows {words}; measurably more at {human(cold)} for {', '.join(more)}.")
+    elif not more and not less:
+        bold = (f"No measurable interaction between connections and footprint ({measured}): from {lo_t} to {hi_t} "
+                f"connections {mname} grows {words}, the same within the repetitions' spread.")
     else:
-        bold = (f"The footprint does not change what more connections cost per byte here ({measured}): from {lo_t} "
-                f"to {hi_t} connections {mname} grows " + ", ".join(
-                    f"{i} x{hot_g[i]:.2f} hot, x{cold_g[i]:.2f} at {fmt_size(fps[-1])}" for i in sorted(hot_g)) + ".")
-    why = [f"Each connection is one sender thread with its own footprint, so {hi_t} connections ask the shared LLC "
-           f"to hold {hi_t} x the footprint. " + (_caches_line(caches, info) if not llc else
-                                                    f"LLC {fmt_size(llc)}: " + (
-               f"{', '.join(fmt_size(f) for f in squeezed)} per connection fit(s) it alone and not {hi_t} at once."
-               if squeezed else "no footprint here fits it with one connection and not with the most.")),
-           f"What {cores_txt} cannot show: contention between more cores than it has. With {cores or 'few'} CPUs, "
-           f"at most that many senders run at once (and the receivers share the same CPUs), so eviction by 8 or 32 "
-           "cores sharing one LLC, or traffic between LLC slices and sockets, is beyond this machine; beyond "
-           f"{cores or 'its'} connections the threads time-share, which adds switching, not parallel cache pressure.",
+        bold = (f"Mixed ({measured}): from {lo_t} to {hi_t} connections {mname} grows {words}; more when cold for "
+                f"{', '.join(more) or 'none'}, less for {', '.join(less) or 'none'}.")
+    num = {"source": src, "metric": metric, "threads": (lo_t, hi_t), "squeezed": squeezed, "more": more,
+           "less": less, "growth": {i: {fp: s.med for fp, s in d.items()} for i, d in gr.items()}}
+    cores_txt = f"{cores} CPUs" if cores else "a machine with few CPUs"
+    why = [f"Each connection is one sender thread with its own footprint, so {hi_t} connections ask the shared LLC to "
+           f"hold {hi_t} x the footprint (the working-set column). "
+           + (f"LLC {human(llc)}: " + (f"{', '.join(human(f) for f in squeezed)} per connection fit(s) it with "
+                                       f"{lo_t} connection(s) and not with {hi_t}."
+                                       if squeezed else "no footprint here fits it with the fewest connections and "
+                                                        "not with the most.") if llc else _caches_line(caches, info)),
+           f"What {cores_txt} cannot show: contention between more cores than it has. At most {cores or 'that many'} "
+           "senders run at once, on the same CPUs as their receivers, so the eviction that 8 or 32 cores sharing one "
+           "LLC cause each other, and traffic between LLC slices or sockets, is beyond it; more connections than "
+           "CPUs time-share, which adds switching, not parallel pressure on the cache.",
            f"Numbers: {src}."]
     return FootprintAnswer(bold, table, why, num)
 
@@ -569,21 +584,40 @@ def q4_cold(rows, info):
                      f"{word(hot)} -> {word(cold)} |")
     if not verdicts:
         return NOT_RUN
-    moved = [k for k, (h, c, _) in verdicts.items() if h != c]
+    moved = [k for k, (h, c, _) in verdicts.items() if h != c and "?" not in (h, c)]
     a1_cold = [k for k, (_, c, _) in verdicts.items() if c == "A1"]
-    if moved:
+    if all("?" in (h, c) for h, c, _ in verdicts.values()):
+        bold = "Not judged: one repetition gives no spread to tell the hot and cold verdicts apart (`?`)."
+    elif moved:
         bold = ("Cold data moves the A1-vs-A2 answer: " + "; ".join(
             f"at {fmt_size(s)} x{t} conn. {verdicts[(s, t)][0]} hot, {verdicts[(s, t)][1]} cold" for s, t in moved)
             + " (`=`: within the spread of the per-repetition ratios).")
     else:
-        bold = "Cold data does not move the A1-vs-A2 answer at the sizes the footprint sub-sweep ran."
+        bold = ("Cold data does not move the A1-vs-A2 answer at the sizes the footprint sub-sweep ran ("
+                + ", ".join(f"{fmt_size(s)} x{t}: {h}" for (s, t), (h, _, _) in sorted(verdicts.items())) + ").")
     why = ["Ratio per repetition (the techniques ran back to back), so drift between repetitions cancels; a verdict "
            "needs every repetition's ratio on one side of 1.",
-           "The main grid's crossover (hot data) is the method's assumption: a real sender's data is usually cold. "
-           + (f"With cold data A1 is faster at {', '.join(fmt_size(s) for s, _ in a1_cold)}: its user-space copy "
-              "reads the cold fields faster than the kernel's copy does (docs/performance.md)." if a1_cold else ""),
+           "The main grid's crossover (hot data) is the method's assumption: a real sender's data is usually cold."
+           + (f" With cold data A1 is faster at {', '.join(sorted({fmt_size(s) for s, _ in a1_cold}))}: its "
+              "user-space copy reads the cold fields faster than the kernel's copy does (docs/performance.md)."
+              if a1_cold else ""),
            "Numbers: results CSV, footprint sub-sweep and the main grid's hot rows of the same size and connections."]
     return FootprintAnswer(bold, lines, why, {"verdicts": verdicts, "moved": moved})
+
+
+def report_lines(key, rows, info, lines):
+    """An answer's lines in report.md with the footprint sub-sweep's answer wired in: Q2 and Q3
+    lead with it (the main grid's hot data cannot answer them without counters), Q4 gets the cold
+    verdicts after its own. Rows without footprint rows: the lines unchanged."""
+    if not any(is_cold(r) for r in rows) or key not in ("q2", "q3", "q4"):
+        return lines
+    if key == "q4":
+        return lines + ["", "### Cold data: does the answer hold when the data is not in the cache?", ""] + \
+            q4_cold(rows, info).lines()
+    from analysis.data import cpu_count
+    ans = q2_cache(rows, info) if key == "q2" else q3_threads(rows, info, cpu_count(info))
+    return (["### From the footprint sub-sweep (cold data)", ""] + ans.lines() + ["",
+            "### From the main grid (one message per connection: hot data, the method's default)", ""] + lines)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ Two rules run through every answer and are printed at the top of the report:
 from dataclasses import dataclass, field
 import statistics
 
+from analysis import footprint
 from analysis.data import (FIELDS_PER_MESSAGE, HW_COUNTERS, NOMINAL_COPIES, conn_label, cpu_count, distinct,
                            fmt_num, fmt_size, geomean, has_data, machine_label, median_of, one_way_latency_valid,
                            path_of, profile_share, reps_per_config, run_label, summarize, values, with_derived)
@@ -1111,10 +1112,13 @@ QUESTIONS = (q1_zero_copy, q2_cache_levels, q3_threads, q4_one_copy, q5_zero_cop
 
 
 def build_answers(rows, info, profiles=None):
-    rows = with_derived(rows)
+    all_rows = with_derived(rows)
+    rows = footprint.split_rows(all_rows)[0]     # the main grid: one message, hot data
     out = [regime_answer(rows, info, profiles)]
     out += [q(rows, info, profiles) for q in QUESTIONS]
     out.append(latency_answer(rows, info, profiles))
+    for a in out:                                # cold data: the footprint sub-sweep's answers
+        a.lines = footprint.report_lines(a.key, all_rows, info, a.lines)
     return out
 
 
@@ -1149,7 +1153,8 @@ def report_markdown(rows, info, profiles=None, csv_name="results.csv", profiles_
 
 
 def _report_one(rows, info, profiles, csv_name, profiles_name):
-    answers = build_answers(rows, info, profiles)
+    answers = build_answers(rows, info, profiles)   # it reads the footprint rows too
+    rows = footprint.split_rows(rows)[0]
     drows = with_derived(rows)
     head = ["# copybench: the six questions, answered from this run", "",
             f"{machine_label(info)}", "", f"{run_label(info, rows)}", "",

@@ -59,7 +59,7 @@ gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && b != "" && a + 0 > b +
 ns_left() { ip netns list | awk '{print $1}' | grep -cxE "$CB_NS_SERVER|$CB_NS_CLIENT"; }
 
 d1=$tmp/e2e
-log=$(timeout 120 bash run_experiments.sh --profile --quick --impls A1,A2,A3 --sizes 1024 --threads 1 --no-rr \
+log=$(timeout 120 bash run_experiments.sh --profile --quick --impls A1,A2,A3 --sizes 1024 --threads 1 --no-rr --footprints none \
   "${NOPLOTS[@]}" --out "$d1/results.csv" 2>&1); rc=$?
 is "$rc" 0 "run_experiments.sh --profile --quick (A1,A2,A3, 1 KiB, 1 connection, namespaces) exits 0"
 [ "$rc" = 0 ] || printf '%s\n' "$log" | tail -n 15 | sed 's/^/#   /'
@@ -106,7 +106,7 @@ is "$(ns_left)" 0 "no namespace left"
 
 # kernel symbols unresolved: the profiles are left out with one line, the rest runs
 log=$(CB_PERF="$ROOT/tests/fixtures/profiles/perf-no-kallsyms" timeout 60 bash run_experiments.sh --profile --quick \
-  --impls A2 --sizes 1024 --threads 1 --no-rr --no-plots --out "$tmp/e2 e/results.csv" 2>&1); rc=$?
+  --impls A2 --sizes 1024 --threads 1 --no-rr --footprints none --no-plots --out "$tmp/e2 e/results.csv" 2>&1); rc=$?
 is "$rc" 0 "unresolvable kernel symbols: the sweep still exits 0"
 like "$log" "run_experiments: profiles left out: profiles.py: kernel symbols unresolved" "says in one line why the profiles are left out"
 check "no profiles.csv then" test ! -e "$tmp/e2 e/profiles.csv"
@@ -114,7 +114,7 @@ is "$(($(wc -l <"$tmp/e2 e/results.csv") - 1))" 1 "the sweep's row is there"
 
 # perf that cannot record: one line; the previous profiles are moved aside, not shown with new results
 log=$(CB_PERF="$ROOT/tests/fixtures/perf/fake-perf" timeout 60 bash run_experiments.sh --profile --quick \
-  --impls A1 --sizes 1024 --threads 1 --no-rr --no-plots --out "$d1/results.csv" 2>&1); rc=$?
+  --impls A1 --sizes 1024 --threads 1 --no-rr --footprints none --no-plots --out "$d1/results.csv" 2>&1); rc=$?
 is "$rc" 0 "perf record unusable: the sweep still exits 0"
 like "$log" "profiles left out: perf record -g cannot sample here" "says so in one line"
 check "the previous profiles.csv is kept as profiles.csv.prev" test -s "$d1/profiles.csv.prev"
@@ -127,7 +127,7 @@ fi
 
 # --quick without --profile: no profiling at all
 log=$(CB_PERF="$ROOT/tests/fixtures/perf/fake-perf" timeout 60 bash run_experiments.sh --quick \
-  --impls A1 --sizes 1024 --threads 1 --no-rr --no-plots --out "$d1/results.csv" 2>&1); rc=$?
+  --impls A1 --sizes 1024 --threads 1 --no-rr --footprints none --no-plots --out "$d1/results.csv" 2>&1); rc=$?
 is "$rc" 0 "--quick sweep exits 0"
 if grep -q 'profile' <<<"$log"; then ok 1 "--quick does not profile unless --profile"; else ok 0 "--quick does not profile unless --profile"; fi
 is "$(ns_left)" 0 "no namespace left at the end"
