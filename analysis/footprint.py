@@ -358,6 +358,19 @@ def where_gap_opens(steps):
     return None
 
 
+def widest_step(steps):
+    """The step between two adjacent footprints where the ratio moves most (by factor), among
+    those where it moves measurably: (from footprint, to footprint, Spread there, Spread at the
+    step's start), or None."""
+    best = None
+    for (prev, sp), (fp, s) in zip(steps, steps[1:]):
+        if differs(s, sp) and sp.med > 0 and s.med > 0:
+            f = max(s.med / sp.med, sp.med / s.med)
+            if best is None or f > best[0]:
+                best = (f, prev, fp, s, sp)
+    return best[1:] if best else None
+
+
 def _fp_table(rows, size, threads, fps, cols):
     """One table: a row per footprint, the median of each (label, impl, col) over repetitions."""
     head = "| footprint | " + " | ".join(lab for lab, _, _ in cols) + " |"
@@ -423,19 +436,22 @@ def q2_cache(rows, info):
                 f"repetitions' spread from one message to {fmt_size(fps[-1])} ({where}).")
         num["level"] = None
     else:
-        prev, fp, s = opens
+        prev, fp, s, sp = widest_step(steps) or (*opens, next(x for f, x in steps if f == opens[0]))
         lv = level_between(prev, fp, caches)
         hot = steps[0][1]
-        num.update(level=lv[-1] if lv else None, opens_between=(prev, fp), ratio_hot=hot.med, ratio_open=s.med)
+        first = (f"; it first parts from the hot ratio ({hot.med:.2f}) at {human(opens[1])} ({opens[2].med:.2f})"
+                 if opens[1] != fp else "")
+        num.update(level=lv[-1] if lv else None, opens_between=(prev, fp), first_opens=opens[:2],
+                   ratio_hot=hot.med, ratio_open=s.med)
         crossing = (f"the {' and '.join(lv)} size" if lv else
                     "a cache size this machine does not state" if not caches else "no stated cache size")
-        bold = (f"{label}: the {lv[-1] if lv else 'unnamed'} level. The copy's cost parts between footprints of "
-                f"{fp_word(prev, size)} and {fmt_size(fp)}, where the working set outgrows {crossing}: A2/A1 CPU "
-                f"per byte {hot.med:.2f} hot, {s.med:.2f} there.")
-        why.append(f"Inference: below {fmt_size(fp)} both copies read data the caches still hold; from it on, the "
-                   "misses that a copy pays are the ones the two copy routines handle differently, so the level whose "
-                   "size lies in that step is where the miss counts would differ (a counter would show it; here it "
-                   "is inferred, not counted).")
+        bold = (f"{label}: the {lv[-1] if lv else 'unnamed'} level. A2's CPU per byte parts most from A1's between "
+                f"footprints of {fp_word(prev, size)} and {human(fp)}, where the working set outgrows {crossing}: "
+                f"A2/A1 {sp.med:.2f} -> {s.med:.2f}{first}.")
+        why.append(f"Inference: the step where the two copies' costs part most is where the misses they pay differ "
+                   "most, so the level whose size lies in that step is where counted misses would differ; a counter "
+                   "would show it, here it is inferred. The proxy cannot tell cache misses from the TLB's (or a "
+                   "hypervisor's page-table) misses, which grow with the footprint too (docs/performance.md).")
     why.append(f"Numbers: {src}.")
     return FootprintAnswer(bold, table, why, num)
 
