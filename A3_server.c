@@ -210,8 +210,7 @@ static void prealloc(struct a3 *s, const struct cb_conn *c)
 		s->reserved += (want - taken) * s->cost;
 	if (want < taken)
 		want = taken;               /* the footprint, at least */
-	while (s->msgs.n < want && cb_msgs_add(&s->msgs))
-		;
+	cb_msgs_grow(&s->msgs, (unsigned)want);
 }
 
 static void *a3_open(struct cb_conn *c)

@@ -33,19 +33,20 @@ from analysis.data import conn_label, distinct, fmt_num, fmt_size  # noqa: E402
 KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
 # What run_experiments.sh's default footprints are, per cache level: well inside L1d, L2 and the
 # LLC (half of each: the receiver, the kernel's buffers and the code share them), and several
-# times the LLC (every byte comes from memory).
-INSIDE, BEYOND = 0.5, 8
+# times the LLC (at most a quarter of it can be in the LLC: nearly every byte comes from memory).
+INSIDE, BEYOND = 0.5, 4
 # Where the machine does not say its cache sizes (some VMs show none in lscpu or /sys): the same
 # points for a common machine, L1d 32 KiB, L2 1 MiB, LLC 32 MiB.
-FIXED = (16 * KIB, 512 * KIB, 16 * MIB, 256 * MIB)
+FIXED = (16 * KIB, 512 * KIB, 16 * MIB, 128 * MIB)
 FIXED_BASIS = ("fixed list: this machine reports no cache sizes (lscpu and /sys show none), so the points are "
-               "those of a common one (L1d 32 KiB, L2 1 MiB, LLC 32 MiB): 16K, 512K, 16M, 256M")
+               "those of a common one (L1d 32 KiB, L2 1 MiB, LLC 32 MiB): 16K, 512K, 16M, 128M")
 # The servers' default --mem-budget (src/opts.h CB_MAX_MEM_BUDGET_DEFAULT, cb_default_mem_budget):
 # 1 GiB, or a quarter of the RAM when that is less. A footprint run must fit it.
 BUDGET_CAP = GIB
-# Setting up a footprint (malloc, fill, free) costs about this much wall time per GiB and
-# connection on the 2-vCPU development VM (measured: ~1 s per 256 MiB); for the estimate only.
-SETUP_S_PER_GIB = 4.5
+# Setting up a footprint (malloc, the kernel's fill, free) costs about this much wall time per GiB
+# and connection on the 2-vCPU development VM (measured: ~4.7 s per 256 MiB, most of it the
+# hypervisor's first-touch cost, see src/msgs.h); for the estimate only.
+SETUP_S_PER_GIB = 18
 RUN_OVERHEAD_S = 0.6          # a run's start and stop, as run_experiments.sh's estimate counts it
 MSG_STRUCT = 104              # sizeof(struct cb_message) on x86-64 (src/wire.h)
 NFIELDS = 8

@@ -33,7 +33,20 @@ int cb_msgs_init(struct cb_msgs *s, uint32_t size, unsigned cap);
  * or out of memory (nothing added).
  */
 bool cb_msgs_add(struct cb_msgs *s);
-/* init and add n: 0, or -1 (ENOMEM) with nothing left allocated. */
+/*
+ * Add messages until there are n (at most cap): true when all were added.
+ * The kernel fills them (preadv from a memfd holding the first message's
+ * bytes), so every page of the footprint has been touched by the kernel
+ * before the first send. Why: on a guest whose hypervisor shadows its page
+ * tables (a PVM guest, as the development VM), the kernel's first access to
+ * each user page costs tens of microseconds, once; left to the send loop,
+ * A2's kernel copy paid it for a whole pass through the footprint (256 MiB:
+ * the first ~3.5 s at a tenth of the rate after), a transient no long-running
+ * sender sees (docs/performance.md, "Cold data"). Where memfd is refused, the
+ * messages are copied from the first in user space.
+ */
+bool cb_msgs_grow(struct cb_msgs *s, unsigned n);
+/* init and grow to n: 0, or -1 (ENOMEM) with nothing left allocated. */
 int cb_msgs_alloc(struct cb_msgs *s, uint32_t size, unsigned n);
 /* The next message, round robin: each is sent again only after all the others. */
 static inline struct cb_message *cb_msgs_next(struct cb_msgs *s)

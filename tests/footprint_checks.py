@@ -38,13 +38,13 @@ check("cache_sizes: L1d, L2 per core, LLC = L3", F.cache_sizes(KNOWN) == {"L1d":
 check("cache_sizes: no L3 -> the LLC is L2", F.cache_sizes({"l1d_cache": "32K", "l2_cache": "2M"})["LLC"] == 2 * M)
 check("cache_sizes: none stated -> {}", F.cache_sizes({"l1d_cache": "unknown"}) == {})
 fps, basis = F.default_footprints(KNOWN, 2)
-check("default list from the caches: L1d/2, L2/2, LLC/2, 8 x LLC", fps == [16 * K, 256 * K, 16 * M, 256 * M], fps)
-check("... and its basis says so", "from the cache sizes" in basis and "8 x LLC" in basis, basis)
+check("default list from the caches: L1d/2, L2/2, LLC/2, 4 x LLC", fps == [16 * K, 256 * K, 16 * M, 128 * M], fps)
+check("... and its basis says so", "from the cache sizes" in basis and "4 x LLC" in basis, basis)
 fps, basis = F.default_footprints(UNKNOWN, 2)
-check("no cache sizes: the fixed list", fps == [16 * K, 512 * K, 16 * M, 256 * M] and "fixed list" in basis, basis)
-fps, basis = F.default_footprints(dict(KNOWN, memory="2.0 GiB"), 2)
-check("the largest lowered to fit 2 connections in a 512 MiB budget (2 GiB of RAM)",
-      fps[-1] == 128 * M and "lowered from 256 MiB to 128 MiB" in basis, (fps, basis))
+check("no cache sizes: the fixed list", fps == [16 * K, 512 * K, 16 * M, 128 * M] and "fixed list" in basis, basis)
+fps, basis = F.default_footprints(dict(KNOWN, memory="1.0 GiB"), 2)
+check("the largest lowered to fit 2 connections in a 256 MiB budget (1 GiB of RAM)",
+      fps[-1] == 32 * M and "lowered from 128 MiB to 32 MiB" in basis, (fps, basis))
 with tempfile.TemporaryDirectory() as d:
     for i, (lv, ty, sz) in enumerate((("1", "Data", "48K"), ("1", "Instruction", "32K"), ("2", "Unified", "1024K"),
                                       ("3", "Unified", "32768K"))):

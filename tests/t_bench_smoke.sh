@@ -75,6 +75,15 @@ for size in 1K 64K; do
   check "memcpy ceiling $size: hot Gbit/s > 0 ($mg)" positive "$mg"
   check "memcpy ceiling $size: cold Gbit/s > 0 ($mc)" positive "$mc"
 done
+# A1 vs A2 with cold data (--footprint, 32M in --quick) beside the hot runs of the same round
+cold=$(printf '%s\n' "$table" | sed -n '/^### Hot vs cold/,/^### memcpy/p')
+for size in 1K 64K; do
+  row=$(grep "^| $size |" <<<"$cold")
+  like "$row" "^\| $size \| [0-9.]+ \[[0-9.]+.[0-9.]+\] \| [0-9.]+ \[[0-9.]+.[0-9.]+\] \| [0-9.]+ \| [0-9.]+ \|" \
+    "hot vs cold $size: A1/A2 ratios hot and cold, each technique's cold/hot"
+  g=$(cell "$table" "$size" "A1, footprint 32M" 3)
+  check "stream $size A1 with a 32 MiB footprint: Gbps > 0 ($g)" positive "$g"
+done
 rr=$(printf '%s\n' "$table" | sed -n '/^### Request/,$p')
 for impl in A1 A2 A3 sockperf; do
   p50=$(cell "$rr" 64 "$impl" 3) p99=$(cell "$rr" 64 "$impl" 4)

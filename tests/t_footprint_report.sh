@@ -29,7 +29,7 @@ check "footprint_checks.py ran to the end ($n checks, exit $rc)" test "$rc" -le 
 M=tests/fixtures/report/vm-nohw-footprint.machine.txt
 o=$("$PY" analysis/footprint.py plan --machine "$M" --sizes 16384,65536 --threads 1,2 2>&1); rc=$?
 is "$rc" 0 "plan from a machine file without cache sizes exits 0"
-like "$o" "^basis 16KiB 512KiB 16MiB 256MiB \(fixed list" "... the fixed list, said so"
+like "$o" "^basis 16KiB 512KiB 16MiB 128MiB \(fixed list" "... the fixed list, said so"
 is "$(grep -c '^run ' <<<"$o")" 6 "... 3 footprints x 2 sizes (16 KiB is one message of either size: left out)"
 like "$o" $'\nestimate [0-9]+\n' "... and an estimate"
 o=$("$PY" analysis/footprint.py plan --machine "$M" --sizes 65536 --threads 1,8 --footprints 268435456 2>&1); rc=$?
