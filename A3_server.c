@@ -210,7 +210,10 @@ static void prealloc(struct a3 *s, const struct cb_conn *c)
 		s->reserved += (want - taken) * s->cost;
 	if (want < taken)
 		want = taken;               /* the footprint, at least */
-	cb_msgs_grow(&s->msgs, (unsigned)want);
+	/* The footprint filled by the kernel (msgs.h: its first touch), the rest of the share copied. */
+	cb_msgs_grow(&s->msgs, s->fp_slots);
+	while (s->msgs.n < want && cb_msgs_add(&s->msgs))
+		;
 }
 
 static void *a3_open(struct cb_conn *c)

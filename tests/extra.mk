@@ -1,7 +1,7 @@
 # tests/extra.mk: sanitizer builds, fuzzing and the test tools (included by the Makefile).
 #
 #   make sanitize   ASan+UBSan build in build-asan/, then the C-program tests
-#                   (unit tests, t_options, t_faults, t_hostile, t_scale) re-run
+#                   (unit tests, t_options, t_faults, t_hostile, t_scale, t_footprint) re-run
 #                   against it with CB_BIN=build-asan
 #   make tsan       the same with ThreadSanitizer in build-tsan/
 #   make fuzz       libFuzzer harnesses in build-fuzz/, each run FUZZ_TIME seconds
@@ -17,7 +17,7 @@ TSAN_FLAGS := $(SAN_COMMON) -fsanitize=thread
 FUZZ_FLAGS := -std=gnu11 -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_TIME  ?= 20
 CB_QUICK   ?= 1
-SAN_TESTS  ?= t_options t_faults t_hostile t_scale
+SAN_TESTS  ?= t_options t_faults t_hostile t_scale t_footprint
 
 UNIT_SRCS  := $(wildcard tests/unit_*.c)
 # The fuzz harnesses exercise the wire codec and the receiver's framing only.
