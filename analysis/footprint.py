@@ -185,17 +185,18 @@ def default_footprints(info, max_threads=1):
     return sorted(set(fps)), basis
 
 
-def plan(footprints, sizes, threads, info):
+def plan(footprints, sizes, threads, info, strict=True):
     """The sub-sweep's (footprint, size) points: [(bytes the server is given, size)], the footprint
     rounded up to whole messages; a footprint of one message or less is the main grid's hot point
-    and is left out. PlanError when the largest thread count of a point would not fit the servers'
-    memory budget."""
+    and is left out. A point whose largest thread count would not fit the servers' memory budget
+    (small messages cost several times their size in the heap): PlanError when strict (a list the
+    user gave), else left out (the default list)."""
     out = []
     budget, tmax = mem_budget(info), max(threads)
     for fp in sorted(set(footprints)):
         for size in sorted(set(sizes)):
             n = messages(fp, size)
-            if n <= 1:
+            if n <= 1 or (not strict and tmax * charge(fp, size) > budget):
                 continue
             if tmax * charge(fp, size) > budget:
                 raise PlanError(f"--footprints: {human(fp)} x {tmax} connections of {human(size)} messages "
@@ -678,7 +679,7 @@ def main(argv=None):
                 fps, basis = fps[-1:], basis + "; --quick: the largest only"
         else:
             fps, basis = _ints(a.footprints), "given with --footprints"
-        points = plan(fps, sizes, threads, info)
+        points = plan(fps, sizes, threads, info, strict=a.footprints is not None)
     except PlanError as e:
         print(f"run_experiments: {e}", file=sys.stderr)
         return 2

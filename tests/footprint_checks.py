@@ -71,6 +71,8 @@ try:
     check("plan: 2 x 512 MiB past a 1 GiB budget is refused", False)
 except F.PlanError as e:
     check("plan: 2 x 512 MiB past a 1 GiB budget is refused, naming --footprints", "--footprints" in str(e), str(e))
+check("plan: a default point that cannot fit (128 MiB of 16 B messages) is left out, not an error",
+      F.plan([16 * K, 128 * M], [16], [1, 2], KNOWN, strict=False) == [(16 * K, 16)])
 check("plan: 16 B messages cost 360 B each in the heap (cb_msg_cost)", F.msg_cost(16) == 104 + 8 * 32
       and F.msg_cost(16384) == 104 + 8 * 2064 and F.msg_cost(1001) == 104 + 8 * 144)
 e1 = F.estimate_s([(256 * M, 16 * K)], [1, 2], 3, 3, 3)
