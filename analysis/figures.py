@@ -378,10 +378,16 @@ def _fp_notes(rows, info, what):
             "footprint old. " + line]
 
 
+def fp_footer(info, rows):
+    """The footer of a footprint figure: the run's, from the main grid's rows (a footprint row has the
+    same repetitions; counted with the footprints pooled, they would look like several times more)."""
+    return footer(info, fp.split_rows(rows)[0] or rows)
+
+
 def spec_footprint_throughput(rows, info):
     return Figure("footprint_throughput.png", "Stream throughput vs footprint (cold data), one panel per size and "
                   "connection count", [footprint_rows(rows, info, "throughput_gbps", "no footprint rows", "throughput (Gbit/s)")],
-                  _fp_notes(rows, info, "Median of the repetitions, bars min-max."), footer(info, rows))
+                  _fp_notes(rows, info, "Median of the repetitions, bars min-max."), fp_footer(info, rows))
 
 
 def spec_footprint_cpu(rows, info):
@@ -389,7 +395,7 @@ def spec_footprint_cpu(rows, info):
     return Figure("footprint_cpu_per_byte.png", "Server CPU time per byte vs footprint (cold data)",
                   [footprint_rows(rows, info, col, "no CPU time per byte", "server CPU ns per byte (send loop)")],
                   _fp_notes(rows, info, f"`{col}`: the sender threads' CPU time in their send loops / bytes sent "
-                            "(the footprint's setup and teardown left out)."), footer(info, rows))
+                            "(the footprint's setup and teardown left out)."), fp_footer(info, rows))
 
 
 def spec_footprint_misses(rows, info):
@@ -402,7 +408,7 @@ def spec_footprint_misses(rows, info):
     if not any(has_data(cold, raw) for raw, _, _ in levels):
         p = Panel("", "", "", xscale="linear", empty_note=hw_missing_note(rows, [raw for raw, _, _ in levels])
                   .replace("cpu_ns_per_byte_vs_size.png", "footprint_cpu_per_byte.png"))
-        return Figure(name, title + ": not measured here", [[p]], [], footer(info, rows))
+        return Figure(name, title + ": not measured here", [[p]], [], fp_footer(info, rows))
     grid = []
     for raw, col, label in levels:
         row = footprint_rows(drows, info, col, f"{raw}: not counted on this machine", label)
@@ -411,7 +417,7 @@ def spec_footprint_misses(rows, info):
                 p.title = ""
         grid.append(row)
     return Figure(name, title, grid, _fp_notes(rows, info, "perf counts over the server's whole life, per KiB it "
-                                                           "sent."), footer(info, rows))
+                                                           "sent."), fp_footer(info, rows))
 
 
 FOOTPRINT_SPECS = (spec_footprint_throughput, spec_footprint_cpu, spec_footprint_misses)

@@ -447,8 +447,10 @@ def q2_cache(rows, info):
                    ratio_hot=hot.med, ratio_open=s.med)
         crossing = (f"the {' and '.join(lv)} size" if lv else
                     "a cache size this machine does not state" if not caches else "no stated cache size")
-        bold = (f"{label}: the {lv[-1] if lv else 'unnamed'} level. A2's CPU per byte parts most from A1's between "
-                f"footprints of {fp_word(prev, size)} and {human(fp)}, where the working set outgrows {crossing}: "
+        head = (f"the {lv[-1]} level" if lv else "no cache level can be named (the machine states no cache sizes)"
+                if not caches else "no stated cache size lies in that step")
+        bold = (f"{label}: {head}. A2's CPU per byte parts most from A1's between footprints of "
+                f"{fp_word(prev, size)} and {human(fp)}, where the working set outgrows {crossing}: "
                 f"A2/A1 {sp.med:.2f} -> {s.med:.2f}{first}.")
         why.append(f"Inference: the step where the two copies' costs part most is where the misses they pay differ "
                    "most, so the level whose size lies in that step is where counted misses would differ; a counter "
@@ -616,9 +618,8 @@ def q4_cold(rows, info):
     why = ["Ratio per repetition (the techniques ran back to back), so drift between repetitions cancels; a verdict "
            "needs every repetition's ratio on one side of 1.",
            "The main grid's crossover (hot data) is the method's assumption: a real sender's data is usually cold."
-           + (f" With cold data A1 is faster at {', '.join(sorted({fmt_size(s) for s, _ in a1_cold}))}: its "
-              "user-space copy reads the cold fields faster than the kernel's copy does (docs/performance.md)."
-              if a1_cold else ""),
+           + (f" With cold data A1 is faster at {', '.join(sorted({fmt_size(s) for s, _ in a1_cold}))}; what was "
+              "measured about why is in docs/performance.md, \"Cold data\"." if a1_cold else ""),
            "Numbers: results CSV, footprint sub-sweep and the main grid's hot rows of the same size and connections."]
     return FootprintAnswer(bold, lines, why, {"verdicts": verdicts, "moved": moved})
 

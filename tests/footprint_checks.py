@@ -127,7 +127,7 @@ check("Q2: never presents a miss as counted", "(counted)" not in " ".join(a.line
       and "shows the most reduction in misses" not in " ".join(a.lines()))
 a = F.q2_cache(bend, UNKNOWN)
 check("Q2 without cache sizes: the step, but no level named", a.numbers["level"] is None
-      and a.numbers["opens_between"] == (16 * M, 256 * M) and "unnamed" in a.bold
+      and a.numbers["opens_between"] == (16 * M, 256 * M) and "no cache level can be named" in a.bold
       and "states no cache sizes" in " ".join(a.why), a.bold)
 a = F.q2_cache(rows_for(lambda fp: 1.5 if fp >= 16 * M else 0.95), KNOWN)
 check("Q2: a gap opening at LLC/2 names L2 (the step from L2/2 to LLC/2 crosses L2)",
