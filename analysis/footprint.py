@@ -452,7 +452,7 @@ def q2_cache(rows, info):
         bold = (f"{label}: {head}. A2's CPU per byte parts most from A1's between footprints of "
                 f"{fp_word(prev, size)} and {human(fp)}, where the working set outgrows {crossing}: "
                 f"A2/A1 {sp.med:.2f} -> {s.med:.2f}{first}.")
-        why.append(f"Inference: the step where the two copies' costs part most is where the misses they pay differ "
+        why.append("Inference: the step where the two copies' costs part most is where the misses they pay differ "
                    "most, so the level whose size lies in that step is where counted misses would differ; a counter "
                    "would show it, here it is inferred. The proxy cannot tell cache misses from the TLB's (or a "
                    "hypervisor's page-table) misses, which grow with the footprint too (docs/performance.md).")
