@@ -431,7 +431,12 @@ def figure_specs(rows, info):
     footprint sub-sweep, the footprint figures (which read the main grid's hot point too)."""
     all_rows = rows
     rows, cold = fp.split_rows(rows)
-    specs = [f(rows, info) for f in SPECS] + ([f(all_rows, info) for f in FOOTPRINT_SPECS] if cold else [])
+    specs = [f(rows, info) for f in SPECS]
+    if cold:   # the main grid's figures rest on hot data: say so where the cold runs are beside them
+        for f in specs:
+            f.notes.append("Hot data: every connection sends one message again and again (the method's default "
+                           "assumption); the footprint_*.png figures send from cold data.")
+        specs += [f(all_rows, info) for f in FOOTPRINT_SPECS]
     if multi_path(rows):
         for f in specs:
             if any(p.series for p in f.panels()):
