@@ -651,8 +651,8 @@ def _ints(text):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="footprint.py", description="The footprint sub-sweep's plan for "
-                                 "run_experiments.sh: prints 'basis TEXT', 'estimate SECONDS' and one 'run "
-                                 "FOOTPRINT_BYTES SIZE' line per point.")
+                                 "run_experiments.sh: prints 'basis TEXT', 'estimate SECONDS', 'overhead SECONDS' "
+                                 "(per run, besides its window) and one 'run FOOTPRINT_BYTES SIZE' line per point.")
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("plan")
     src = p.add_mutually_exclusive_group()
@@ -686,7 +686,11 @@ def main(argv=None):
         return 2
     words = " ".join(human(f).replace(" ", "") for f in fps)
     print(f"basis {words} ({basis})")
-    print(f"estimate {estimate_s(points, threads, a.impls, a.reps, a.duration):.0f}")
+    runs = len(points) * len(threads) * a.impls * a.reps
+    est = estimate_s(points, threads, a.impls, a.reps, a.duration)
+    print(f"estimate {est:.0f}")
+    # what a run costs besides its window, on average: run_experiments.sh's plan phase takes it
+    print(f"overhead {(est / runs - a.duration) if runs else 0:.1f}")
     for fp, size in points:
         print(f"run {fp} {size}")
     return 0
