@@ -1410,16 +1410,15 @@ plan_phases() {
 # checks they fit the servers' memory budget (exit 2) and says what a run costs besides its window.
 FP_RUNS=0 FP_OVERHEAD=0 FP_SHAPE="" FP_BASIS=""
 plan_footprints() {
-  local py m=(--here) fsz=() fth=() out k a b r s t i fps=()
+  local m=(--here) fsz=() fth=() out k a b r s t i fps=()
   [ "$OPT_FOOTPRINTS" != none ] || return 0
-  if ! py=$(python_with csv); then FP_BASIS="left out: no python3 for analysis/footprint.py"; return 0; fi
   [ -s "${BASE:-}.machine.txt" ] && m=(--machine "$BASE.machine.txt")
   mapfile -t fsz < <(printf '%s\n' "${SIZES[@]}" | sort -n | uniq)
   mapfile -t fth < <(printf '%s\n' "${THREADS[@]}" | sort -n | uniq)
   [ "${#fsz[@]}" -le 2 ] || fsz=("${fsz[@]: -2}")
   fth=("${fth[@]:0:2}")
   [ "$OPT_QUICK" = 0 ] || { fsz=("${fsz[-1]}"); fth=("${fth[0]}"); m+=(--coldest); }
-  out=$("$py" "$CB_DIR/analysis/footprint.py" plan "${m[@]}" --sizes "$(IFS=,; echo "${fsz[*]}")" \
+  out=$("$PLAN_PY" "$CB_DIR/analysis/footprint.py" plan "${m[@]}" --sizes "$(IFS=,; echo "${fsz[*]}")" \
         --threads "$(IFS=,; echo "${fth[*]}")" ${FOOTPRINTS:+--footprints "$FOOTPRINTS"} --impls "${#IMPLS[@]}" \
         --reps "$OPT_REPS" --duration "$OPT_FP_DURATION") || exit 2
   while read -r k a b; do
