@@ -64,6 +64,7 @@ const char *cb_status_str(unsigned status)
 	case CB_NO_MEMORY: return "the server could not allocate the message buffers";
 	case CB_NO_ZEROCOPY: return "the server cannot use MSG_ZEROCOPY on this connection";
 	case CB_BUSY: return "server busy (its --max-clients or memory budget is reached); try later";
+	case CB_UNAVAILABLE: return "this technique is unavailable on the server's host (A4: io_uring refused; the server's first lines say why)";
 	}
 	return "unknown status";
 }
