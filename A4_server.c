@@ -27,6 +27,7 @@
 #include "base.h"
 #include "net.h"
 #include "wire.h"
+#include "zc.h"
 
 #include <errno.h>
 #include <liburing.h>
@@ -53,6 +54,9 @@
 #define WAIT_MS         100         /* one wait for completions, at most */
 #define CLOSE_WAIT_MS   2000        /* at the end, wait this long for notifications */
 #define CANCEL_TAG      UINT64_MAX  /* user_data of a cancel request */
+#ifndef A4_EXTRA_FLAGS
+#define A4_EXTRA_FLAGS 0
+#endif
 
 static long long cfg_depth = DEPTH_DEFAULT;
 static const struct cb_tech_opt a4_opts[] = {
@@ -67,8 +71,7 @@ struct slot {
 	struct msghdr mh;           /* stable until submitted (IORING_FEAT_SUBMIT_STABLE) */
 	size_t left;                /* bytes of the message the kernel has not accepted */
 	int res;                    /* its last send's result */
-	bool busy;                  /* queued for a send, or a send of it has no CQE yet */
-	unsigned notifs;            /* notifications its sends still owe */
+	struct cb_zcq_slot zq;      /* busy, notifications owed (zc.h) */
 };
 
 /*
@@ -83,9 +86,7 @@ struct a4 {
 	unsigned nslots, max_slots, allocated; /* allocated: slots whose message exists */
 	unsigned head, count;       /* `order` is a ring: count slots from head */
 	unsigned nbatch;            /* slots queued for the next chain, in batch[] */
-	unsigned in_flight;         /* sends without their CQE */
-	uint64_t owed;              /* notifications owed, all slots */
-	uint64_t sends, completions, copied, bogus;
+	struct cb_zcq q;            /* sends in flight, notifications owed and come (zc.h) */
 	uint64_t waits;             /* io_uring_enter calls to wait: nothing was ready */
 	uint64_t pool_bytes;
 	uint64_t reserved;          /* taken from the server-wide budget (cb_mem_take) */
@@ -153,7 +154,7 @@ static int a4_probe(void)
 			disabled ? (disabled == 1 ? "kernel.io_uring_disabled=1: only its group may use it" :
 				     "kernel.io_uring_disabled=2") :
 			-rc == ENOSYS ? "a kernel without io_uring, or a seccomp profile that hides it" :
-			"a seccomp profile (a container's) or a security module forbids it",
+			"a seccomp profile, as containers have, or a security module forbids it",
 			CB_UNAVAILABLE);
 		return 0;
 	}
@@ -180,9 +181,13 @@ static int a4_probe(void)
 	return 0;
 }
 
+static unsigned n_parked;           /* pools parked now (see reclaim_parked) */
+
 static void a4_describe(struct cb_line *l)
 {
 	cb_line_add(l, "queue_depth", "%lld", cfg_depth);
+	/* In the result line: pools still parked at the end (their notifications never came). */
+	cb_line_add(l, "zc_parked_left", "%u", __atomic_load_n(&n_parked, __ATOMIC_RELAXED));
 	cb_line_add(l, "uring", "%d", uring_ok);
 	if (!uring_ok)
 		cb_line_add(l, "uring_error", "%s", errname(uring_err));
@@ -248,7 +253,7 @@ static void *a4_open(struct cb_conn *c)
 	socklen_t sl = sizeof(sndbuf);
 	/* SUBMIT_ALL: a send the kernel refuses at submission still consumes the rest of its
 	 * chain (cancelled, each with a CQE), so none is left to run later out of order. */
-	struct io_uring_params p = { .flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL };
+	struct io_uring_params p = { .flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL | A4_EXTRA_FLAGS };
 	struct a4 *s;
 
 	if (!uring_ok) {
@@ -336,30 +341,12 @@ static unsigned reap(struct a4 *s)
 		n++;
 		if (i == CANCEL_TAG)
 			continue;
-		if (!sl) {
-			s->bogus++;
-		} else if (cqe->flags & IORING_CQE_F_NOTIF) {
-			if (!sl->notifs) {
-				s->bogus++;
-				continue;
-			}
-			sl->notifs--;
-			s->owed--;
-			s->completions++;
-			s->copied += !!((unsigned)cqe->res & IORING_NOTIF_USAGE_ZC_COPIED);
-		} else if (!sl->busy || !s->in_flight) {
-			s->bogus++;
-		} else {
-			sl->busy = false;
-			s->in_flight--;
+		if (!sl)
+			s->q.bogus++;
+		else if (cqe->flags & IORING_CQE_F_NOTIF)
+			cb_zcq_notif(&s->q, &sl->zq, (unsigned)cqe->res & IORING_NOTIF_USAGE_ZC_COPIED);
+		else if (cb_zcq_result(&s->q, &sl->zq, cqe->flags & IORING_CQE_F_MORE))
 			sl->res = cqe->res;
-			/* Even a failed send may owe one: the flag says, not the result. */
-			if (cqe->flags & IORING_CQE_F_MORE) {
-				sl->notifs++;
-				s->owed++;
-				s->sends++;
-			}
-		}
 	}
 	io_uring_cq_advance(&s->ring, n);
 	return n;
@@ -438,7 +425,7 @@ static int wait_chain(struct cb_conn *c, struct a4 *s)
 	uint64_t stall_ms = 0, cancelled_at = 0;
 	const char *why = NULL;
 
-	while (s->in_flight) {
+	while (s->q.in_flight) {
 		int got = wait_cqes(s, WAIT_MS);
 
 		if (got < 0) {
@@ -483,9 +470,8 @@ static void prep_send(struct a4 *s, unsigned k, bool last)
 	io_uring_sqe_set_data64(sqe, s->batch[k]);
 	if (!last)
 		sqe->flags |= IOSQE_IO_LINK;
-	sl->busy = true;
 	sl->res = 0;
-	s->in_flight++;
+	cb_zcq_submitted(&s->q, &sl->zq);
 }
 
 /*
@@ -511,7 +497,7 @@ static int flush(struct cb_conn *c, struct a4 *s, size_t *sent)
 		rc = submit(c, s);
 		if (rc == 0)
 			rc = wait_chain(c, s);
-		if (rc < 0 && s->in_flight) {
+		if (rc < 0 && s->q.in_flight) {
 			rc = -1;           /* the slots stay busy: never reused, parked at close */
 			break;
 		}
@@ -554,7 +540,7 @@ static int flush(struct cb_conn *c, struct a4 *s, size_t *sent)
 		}
 		c->stat[res == -ENOMEM ? ZC_ENOMEM : ZC_ENOBUFS]++;
 		/* Notifications give memory back (pinned pages, the MEMLOCK charge). */
-		if (s->owed) {
+		if (cb_zcq_owed(&s->q)) {
 			if (wait_cqes(s, 10) < 0) {
 				c->err_call = "io_uring_enter (wait)";
 				rc = -1;
@@ -590,7 +576,7 @@ static struct slot *take_slot(struct cb_conn *c, struct a4 *s, size_t *sent)
 	for (;;) {
 		struct slot *old = s->count ? slot_at(s, 0) : NULL;
 
-		if (old && !old->busy && !old->notifs) {
+		if (old && cb_zcq_free(&old->zq)) {
 			idx = s->order[s->head];
 			s->head = (s->head + 1) % s->max_slots;
 			s->count--;
@@ -656,7 +642,7 @@ static int a4_send(struct cb_conn *c, void *state, uint64_t seq, uint64_t want_n
 	sl->v = sl->iov;
 	sl->cnt = CB_NFIELDS;
 	sl->left = c->hello.msg_size;
-	sl->busy = true;
+	sl->zq.busy = true;             /* queued: its send goes with the batch */
 	s->batch[s->nbatch++] = (unsigned)(sl - s->slots);
 	/* rr answers one request at a time: every message goes at once. */
 	if (s->nbatch < s->depth && c->hello.mode == CB_STREAM)
@@ -671,8 +657,7 @@ static int a4_send(struct cb_conn *c, void *state, uint64_t seq, uint64_t want_n
  * itself once the thread that submitted is gone); whenever another
  * connection closes, and about once a second, the lot is looked at.
  */
-static struct a4 *parked;
-static unsigned n_parked;           /* written under parked_lock, read without it (atomic) */
+static struct a4 *parked;           /* n_parked: written under parked_lock, read without it */
 static pthread_mutex_t parked_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Also the technique's tick. */
@@ -685,7 +670,7 @@ static void reclaim_parked(void)
 		struct a4 *s = *pp;
 
 		reap(s);
-		if (s->owed || s->in_flight) {
+		if (cb_zcq_owed(&s->q) || s->q.in_flight) {
 			pp = &s->next_parked;
 			continue;
 		}
@@ -712,18 +697,18 @@ static void a4_close(struct cb_conn *c, void *state)
 	c->bytes += sent;
 	/* The ring must stay until the kernel has given every buffer back. */
 	deadline = cb_now_ns() + CLOSE_WAIT_MS * 1000000ull;
-	while ((s->owed || s->in_flight) && cb_now_ns() < deadline) {
+	while ((cb_zcq_owed(&s->q) || s->q.in_flight) && cb_now_ns() < deadline) {
 		if (wait_cqes(s, 50) < 0) {
 			cb_warn("client %s: io_uring_enter (wait): %s", c->peer, strerror(errno));
 			break;
 		}
 	}
-	c->stat[ZC_SENDS] = s->sends;
-	c->stat[ZC_COMPLETIONS] = s->completions;
-	c->stat[ZC_COPIED] = s->copied;
-	c->stat[ZC_BOGUS] = s->bogus;
+	c->stat[ZC_SENDS] = s->q.sends;
+	c->stat[ZC_COMPLETIONS] = s->q.completions;
+	c->stat[ZC_COPIED] = s->q.copied;
+	c->stat[ZC_BOGUS] = s->q.bogus;
 	c->stat[URING_WAITS] = s->waits;
-	c->stat[ZC_MISSING] = s->owed + s->in_flight;
+	c->stat[ZC_MISSING] = cb_zcq_owed(&s->q) + s->q.in_flight;
 	if (!c->stat[ZC_MISSING]) {
 		io_uring_queue_exit(&s->ring);
 		pool_free(s);

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # run_experiments.sh: the copybench sweep. Runs every technique (A1 two-copy, A2 sendmsg iovec,
-# A3 MSG_ZEROCOPY) over message sizes x client threads x repetitions, the server under `perf stat`:
+# A3 MSG_ZEROCOPY, A4 io_uring zero-copy) over message sizes x client threads x repetitions, the
+# server under `perf stat`:
 # by default server and client in two network namespaces joined by a veth pair (setup_netns.sh);
 # with --server-host, the server on another machine reached with ssh and the client here.
 # Writes one CSV row per run, a side file describing the machine(s), then the plots (plots.py).
 #
 # Usage: run_experiments.sh [options]
-#   --impls LIST      techniques, comma separated          [A1,A2,A3]
+#   --impls LIST      techniques, comma separated          [A1,A2,A3,A4]
+#   --a4-threads LIST|all  the client thread counts A4 runs at: those of --threads also in LIST
+#                     (none in common: all of them), to keep the default sweep's time [2]
 #   --sizes LIST      message sizes: bytes, K/M suffixes, 16..64M [1K,4K,16K,64K]
 #   --threads LIST    client threads (= connections)        [1,2,4,8]
 #   --duration SEC    seconds per throughput (stream) run   [5]
@@ -39,7 +42,9 @@
 #
 # Every impl x size x threads configuration gets a stream run (throughput) and, unless --no-rr,
 # a request/response run (`-m rr`, round-trip latency). Within a repetition the techniques run
-# back to back for each configuration (A1, A2, A3, A1, ...) so machine drift hits them alike.
+# back to back for each configuration (A1, A2, A3, A4, A1, ...) so machine drift hits them alike.
+# A4 needs io_uring on the server's host: where the kernel refuses it, its server says so and the
+# sweep skips A4 (a note in the machine file), the other techniques run as usual.
 # Side files next to the CSV: <name>.machine.txt (kernel, CPU, perf/counter availability, NIC,
 # command) and the plots directory plots/ (PNGs + summary.md).
 #
@@ -302,7 +307,7 @@ if [ -n "$cb_dir" ]; then
     echo "dir=$(pwd)"
     cb_sha=$(cat Makefile A[0-9]_*.c src/*.c src/*.h 2>/dev/null | sha256sum 2>/dev/null)
     echo "src_sha=${cb_sha%% *}"
-    for cb_p in A1_server A2_server A3_server; do [ -x "$cb_p" ] || echo "missing=$cb_p"; done
+    for cb_p in A1_server A2_server A3_server A4_server; do [ -x "$cb_p" ] || echo "missing=$cb_p"; done
   else
     echo "dir="
   fi
@@ -672,7 +677,7 @@ write_row() {
   local dur_s
   dur_s=$(kv duration_s "$cline"); [ -n "$dur_s" ] || dur_s=$dur
   local zs="" zc="" zcp=""
-  if [ "$impl" = A3 ]; then zs=$(kv zc_sends "$sline"); zc=$(kv zc_completions "$sline"); zcp=$(kv zc_copied "$sline"); fi
+  if [ "$impl" = A3 ] || [ "$impl" = A4 ]; then zs=$(kv zc_sends "$sline"); zc=$(kv zc_completions "$sline"); zcp=$(kv zc_copied "$sline"); fi
   local lat steal
   lat="$(kv lat_p50_us "$cline"),$(kv lat_p99_us "$cline"),$(kv lat_max_us "$cline")"
   # A stream message's one-way latency is the client's clock minus the server's stamp: on two
@@ -692,13 +697,33 @@ write_row() {
   return 0
 }
 
+# a4_refused DIR: the A4 server just started says io_uring is refused on its host (uring=0 in its
+# listening line): stop it, note why in the machine file once (A4_SKIP), return 0.
+A4_SKIP=""
+a4_refused() {
+  local d=$1 line why
+  line=$(grep -m 1 '^listening ' "$d/srv.out" 2>/dev/null || true)
+  [[ " $line " == *" uring=0 "* ]] || return 1
+  stop_tree "$SRV_PID"; wait "$SRV_PID" 2>/dev/null || true
+  remote_stopped "$d" || true
+  SRV_PID=""
+  srv_collect "$d" 0
+  why=$(grep -m 1 'io_uring unavailable' "$d/srv.log" 2>/dev/null || true)
+  A4_SKIP="io_uring unavailable on the server's host (uring_error=$(kv uring_error "$line")): ${why#*: }"
+  err "A4 skipped for the rest of the sweep: $A4_SKIP"
+  echo "a4: skipped: $A4_SKIP" >>"$BASE.machine.txt"
+  return 0
+}
+
 # run_one IMPL MODE SIZE THREADS REP DURATION: runs server + client, appends one CSV row.
-# Sets LAST_SUMMARY for the progress line. Returns 1 when the run failed (no row written).
+# Sets LAST_SUMMARY for the progress line. Returns 1 when the run failed (no row written),
+# 2 when A4 was skipped (io_uring refused on the server's host: not a failure).
 run_one() {
   local impl=$1 mode=$2 size=$3 threads=$4 rep=$5 dur=$6
   local d=$WORK/run cline sline
   rm -rf "$d"; mkdir -p "$d"
   start_server "$impl" "$threads" "$d" || return 1
+  if [ "$impl" = A4 ] && a4_refused "$d"; then return 2; fi
   run_client "$impl" "$mode" "$size" "$threads" "$dur" "$d"
   wait_server "$impl" "$d"
 
@@ -855,10 +880,12 @@ profile_sweep() {
   if ! py=$(python_with "csv, fnmatch, gzip"); then say "profiles left out: no python3 to run analysis/profiles.py"; return 0; fi
   if ! ev=$(profile_event); then say "profiles left out: perf record -g cannot sample here (not root? perf_event_paranoid=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null))"; return 0; fi
   dur=$(awk -v d="$dur" -v m="$CB_PROFILE_SECONDS" 'BEGIN { print (d < m ? d : m) }')
-  total=$((${#IMPLS[@]} * ${#SIZES[@]}))
+  local pimpls=()
+  for i in "${IMPLS[@]}"; do [ "$i" = A4 ] && [ -n "$A4_SKIP" ] || pimpls+=("$i"); done
+  total=$((${#pimpls[@]} * ${#SIZES[@]}))
   say "profiles: $total runs of ${dur}s, $CB_PROFILE_THREADS connection(s), server and client under perf record -g -e $ev -> $PROF_CSV"
   for s in "${SIZES[@]}"; do
-    for i in "${IMPLS[@]}"; do
+    for i in "${pimpls[@]}"; do
       k=$((k + 1))
       printf '[profile %d/%d] %s %s B ... ' "$k" "$total" "$i" "$s"
       LAST_SUMMARY="" rc=0
@@ -991,7 +1018,7 @@ write_machine_file() {
       echo "client_virtualization: ${CLIP[virtualization]:-}"
       echo "client_nic: $(nic_words CLIP)"
       echo "one_way_latency: not recorded: stream lat_p50_us/lat_p99_us/lat_max_us are empty in these rows, because a message's one-way latency would subtract the server host's clock from the client host's, two CLOCK_MONOTONIC clocks with unrelated origins; rr round trips are timed on the client's clock alone and are valid"
-      echo "zc_copied_note: zc_copied counts A3 sends the kernel still copied (SO_EE_CODE_ZEROCOPY_COPIED); over a NIC with scatter-gather it should be near 0 (the NIC reads the pinned user pages); near 100% means the data never left through a device that can (no scatter-gather, a virtual link, or loopback)"
+      echo "zc_copied_note: zc_copied counts A3 and A4 sends the kernel still copied (SO_EE_CODE_ZEROCOPY_COPIED, IORING_NOTIF_USAGE_ZC_COPIED); over a NIC with scatter-gather it should be near 0 (the NIC reads the pinned user pages); near 100% means the data never left through a device that can (no scatter-gather, a virtual link, or loopback)"
     fi
   } >"$f"
 }
@@ -1014,7 +1041,7 @@ opt_err() { err "$1"; exit 2; }
 
 # parse_args ARGS...: options into the OPT_* globals (values checked later, in check_options).
 parse_args() {
-  OPT_IMPLS="A1,A2,A3" OPT_SIZES="1024,4096,16384,65536" OPT_THREADS="1,2,4,8"
+  OPT_IMPLS="A1,A2,A3,A4" OPT_SIZES="1024,4096,16384,65536" OPT_THREADS="1,2,4,8" OPT_A4_THREADS=2
   OPT_DURATION=5 OPT_RR_DURATION=2 OPT_REPS=3
   OPT_QUICK=0 OPT_RR=1 OPT_PLOTS=1 OPT_PLOTS_ONLY=0
   OPT_SERVER_HOST="" OPT_SERVER_ADDR="" OPT_SERVER_DIR="" OPT_SYNC=0 OPT_NO_NETNS=0
@@ -1026,13 +1053,14 @@ parse_args() {
     local opt=$1 val="" has_val=0
     if [[ "$opt" == --*=* ]]; then val=${opt#*=}; opt=${opt%%=*}; has_val=1; fi
     case "$opt" in
-      --impls|--sizes|--threads|--duration|--rr-duration|--reps|--out|--pin|--server-host|--server-addr|--server-dir)
+      --impls|--a4-threads|--sizes|--threads|--duration|--rr-duration|--reps|--out|--pin|--server-host|--server-addr|--server-dir)
         if [ "$has_val" = 0 ]; then
           [ "$#" -ge 2 ] || opt_err "$opt needs a value"
           val=$2; shift
         fi
         case "$opt" in
           --impls) OPT_IMPLS=$val ;;
+          --a4-threads) OPT_A4_THREADS=$val ;;
           --sizes) OPT_SIZES=$val; set_sizes=1 ;;
           --threads) OPT_THREADS=$val; set_threads=1 ;;
           --duration) OPT_DURATION=$val; set_dur=1 ;;
@@ -1089,7 +1117,7 @@ check_options() {
   local x b
   IMPLS=(); SIZES=(); THREADS=()
   for x in $(split_list --impls "$OPT_IMPLS"); do
-    [[ "$x" =~ ^A[123]$ ]] || opt_err "--impls: '$x' is not one of A1 A2 A3"; IMPLS+=("$x"); done
+    [[ "$x" =~ ^A[1234]$ ]] || opt_err "--impls: '$x' is not one of A1 A2 A3 A4"; IMPLS+=("$x"); done
   for x in $(split_list --sizes "$OPT_SIZES"); do
     b=$(cb_size_bytes "$x") || opt_err "--sizes: '$x' is not a message size ($CB_SIZE_GRAMMAR)"
     SIZES+=("$b"); done
@@ -1099,6 +1127,15 @@ check_options() {
   [ "${#IMPLS[@]}" -gt 0 ] || opt_err "--impls: empty list"
   [ "${#SIZES[@]}" -gt 0 ] || opt_err "--sizes: empty list"
   [ "${#THREADS[@]}" -gt 0 ] || opt_err "--threads: empty list"
+  # A4's thread counts: those of --threads also in --a4-threads; none in common: all of them.
+  A4_THREADS=()
+  if [ "$OPT_A4_THREADS" != all ]; then
+    for x in $(split_list --a4-threads "$OPT_A4_THREADS"); do
+      if ! { is_posint "$x" && [ "${#x}" -le 4 ] && [ "$x" -le 1024 ]; }; then opt_err "--a4-threads: '$x' is not a thread count (1..1024) or 'all'"; fi
+      [[ " ${THREADS[*]} " == *" $x "* ]] && A4_THREADS+=("$x")
+    done
+  fi
+  [ "${#A4_THREADS[@]}" -gt 0 ] || A4_THREADS=("${THREADS[@]}")
   is_posnum "$OPT_DURATION" || opt_err "--duration: '$OPT_DURATION' is not a positive number of seconds"
   is_posnum "$OPT_RR_DURATION" || opt_err "--rr-duration: '$OPT_RR_DURATION' is not a positive number of seconds"
   if ! { is_posint "$OPT_REPS" && [ "${#OPT_REPS}" -le 4 ]; }; then opt_err "--reps: '$OPT_REPS' is not a positive integer"; fi
@@ -1285,13 +1322,16 @@ plan_runs() {
   PLAN=()
   for ((r = 1; r <= OPT_REPS; r++)); do
     for s in "${SIZES[@]}"; do for t in "${THREADS[@]}"; do for m in "${modes[@]}"; do for i in "${IMPLS[@]}"; do
+      [ "$i" = A4 ] && [[ " ${A4_THREADS[*]} " != *" $t "* ]] && continue
       PLAN+=("$i $m $s $t $r")
     done; done; done; done
   done
   local total=${#PLAN[@]} n_rr=0 est
   [ "$OPT_RR" = 1 ] && n_rr=$((total / 2))
   est=$(awk -v ns="$((total - n_rr))" -v nr="$n_rr" -v d="$OPT_DURATION" -v rd="$OPT_RR_DURATION" 'BEGIN { printf "%d\n", ns * (d + 0.6) + nr * (rd + 0.6) }')
-  say "$total runs (${#IMPLS[@]} impls x ${#SIZES[@]} sizes x ${#THREADS[@]} thread counts x ${#modes[@]} modes x $OPT_REPS reps; stream ${OPT_DURATION}s, rr ${OPT_RR_DURATION}s): estimated $(fmt_dur "$est")"
+  local a4=""
+  [[ " ${IMPLS[*]} " == *" A4 "* ]] && [ "${#A4_THREADS[@]}" != "${#THREADS[@]}" ] && a4="; A4 at ${A4_THREADS[*]} thread(s) only"
+  say "$total runs (${#IMPLS[@]} impls x ${#SIZES[@]} sizes x ${#THREADS[@]} thread counts x ${#modes[@]} modes x $OPT_REPS reps$a4; stream ${OPT_DURATION}s, rr ${OPT_RR_DURATION}s): estimated $(fmt_dur "$est")"
 }
 
 # sweep: every planned run, a progress line each; the CSV is started afresh (the old one kept).
@@ -1300,8 +1340,8 @@ sweep() {
   echo "$CSV_HEADER" >"$OUT"
 
   NEXT_PORT=$CB_PORT_BASE
-  local k=0 start line el eta dur total=${#PLAN[@]} i m s t r
-  N_OK=0
+  local k=0 start line el eta dur total=${#PLAN[@]} i m s t r rc
+  N_OK=0 N_SKIPPED=0
   start=$(now)
   for line in "${PLAN[@]}"; do
     k=$((k + 1))
@@ -1309,17 +1349,24 @@ sweep() {
     dur=$OPT_DURATION; [ "$m" = rr ] && dur=$OPT_RR_DURATION
     local label="$i $s B x$t"; [ "$m" = rr ] && label="$label rr"
     printf '[%d/%d] %s rep %d ... ' "$k" "$total" "$label" "$r"
-    LAST_SUMMARY=""
-    if run_one "$i" "$m" "$s" "$t" "$r" "$dur"; then
-      N_OK=$((N_OK + 1))
+    LAST_SUMMARY="" rc=0
+    if [ "$i" = A4 ] && [ -n "$A4_SKIP" ]; then
+      rc=2
     else
-      RUN_FAILURES=$((RUN_FAILURES + 1)); LAST_SUMMARY="FAILED"
+      run_one "$i" "$m" "$s" "$t" "$r" "$dur" || rc=$?
     fi
+    case $rc in
+      0) N_OK=$((N_OK + 1)) ;;
+      2) LAST_SUMMARY="skipped (io_uring unavailable)"; N_SKIPPED=$((N_SKIPPED + 1)) ;;
+      *) RUN_FAILURES=$((RUN_FAILURES + 1)); LAST_SUMMARY="FAILED" ;;
+    esac
     el=$(elapsed "$start")
     eta=$(awk -v e="$el" -v k="$k" -v n="$total" 'BEGIN { printf "%d\n", e / k * (n - k) }')
     echo "$LAST_SUMMARY (eta $(fmt_dur "$eta"))"
   done
-  say "done: $N_OK of $total runs in $(fmt_dur "$(elapsed "$start")"), results in $OUT (machine: $BASE.machine.txt)"
+  local skipped=""
+  [ "$N_SKIPPED" = 0 ] || skipped=" ($N_SKIPPED A4 runs skipped: io_uring unavailable)"
+  say "done: $N_OK of $total runs in $(fmt_dur "$(elapsed "$start")")$skipped, results in $OUT (machine: $BASE.machine.txt)"
 }
 
 # finish: the plots, then the exit status (1 when a run or the plots failed).

@@ -35,3 +35,40 @@ void cb_zc_complete(struct cb_zc *z, uint32_t lo, uint32_t hi, bool copied)
 		z->low++;
 	}
 }
+
+/* ---- io_uring zero-copy sends and their notifications ---------------------------- */
+
+void cb_zcq_submitted(struct cb_zcq *q, struct cb_zcq_slot *s)
+{
+	s->busy = true;
+	q->in_flight++;
+}
+
+bool cb_zcq_result(struct cb_zcq *q, struct cb_zcq_slot *s, bool more)
+{
+	if (!s->busy || !q->in_flight) {
+		q->bogus++;
+		return false;
+	}
+	s->busy = false;
+	q->in_flight--;
+	/* Even a failed send may owe one: the flag says, not the result. */
+	if (more) {
+		s->notifs++;
+		q->sends++;
+	}
+	return true;
+}
+
+bool cb_zcq_notif(struct cb_zcq *q, struct cb_zcq_slot *s, bool copied)
+{
+	/* Owed, or a send of the slot in flight whose result has not come yet. */
+	if (s->notifs <= 0 && !(s->busy && s->notifs == 0)) {
+		q->bogus++;
+		return false;
+	}
+	s->notifs--;
+	q->completions++;
+	q->copied += copied;
+	return true;
+}

@@ -33,6 +33,11 @@ tests/bin/fail_zerocopy.so: tests/tools/fail_zerocopy.c
 	@mkdir -p tests/bin
 	$(CC) -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
 
+# Runs a program with io_uring_setup refused by a seccomp filter (tests/t_truth.sh, A4).
+tests/bin/no_uring: tests/tools/no_uring.c
+	@mkdir -p tests/bin
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
 # ---- sanitizer builds -----------------------------------------------------
 # build-asan/ and build-tsan/ hold the eight programs and tests/bin/unit_*.
 define SAN_BUILD

@@ -1,6 +1,8 @@
 /*
  * Unit tests of src/zc.c: zero-copy completion ranges, out of order, across
- * the 32-bit wrap, bogus and repeated ranges. Prints TAP.
+ * the 32-bit wrap, bogus and repeated ranges (A3); io_uring sends and their
+ * notifications in either order, cancelled and failed sends, a chain's worth
+ * of slots, bogus notifications (A4). Prints TAP.
  */
 #define _GNU_SOURCE
 #include "unit.h"
@@ -44,8 +46,60 @@ static void test_zc(void)
 	free(z);
 }
 
+/* ---- io_uring sends and notifications ------------------------------------------- */
+
+static void test_zcq(void)
+{
+	struct cb_zcq q = { 0 };
+	struct cb_zcq_slot s[8] = { { 0 } };
+
+	ok(cb_zcq_free(&s[0]) && cb_zcq_owed(&q) == 0, "a new slot is free, nothing owed");
+	s[0].busy = true;                        /* queued for a batch */
+	ok(!cb_zcq_free(&s[0]), "a queued slot is not free");
+	cb_zcq_submitted(&q, &s[0]);
+	ok(q.in_flight == 1 && !cb_zcq_free(&s[0]), "submitted: in flight, not free");
+	ok(cb_zcq_result(&q, &s[0], true) && q.in_flight == 0 && q.sends == 1 && cb_zcq_owed(&q) == 1,
+	   "its result with F_MORE: one notification owed");
+	ok(!cb_zcq_free(&s[0]), "...and the slot is still the kernel's until it comes");
+	ok(cb_zcq_notif(&q, &s[0], true) && cb_zcq_free(&s[0]) && q.completions == 1 && q.copied == 1,
+	   "the notification (copied) gives the slot back");
+	ok(!cb_zcq_notif(&q, &s[0], false) && q.bogus == 1 && q.completions == 1,
+	   "a second notification for it is bogus, not counted");
+
+	/* A cancelled send: its notification before its result. */
+	cb_zcq_submitted(&q, &s[1]);
+	ok(cb_zcq_notif(&q, &s[1], false) && s[1].notifs == -1 && !cb_zcq_free(&s[1]) && cb_zcq_owed(&q) == 0,
+	   "a notification before its send's result: accepted, the slot still not free");
+	ok(cb_zcq_result(&q, &s[1], true) && cb_zcq_free(&s[1]) && cb_zcq_owed(&q) == 0 && q.bogus == 1,
+	   "...then the result with F_MORE settles it: free, nothing owed");
+
+	/* A send that failed without a notification, and a result nobody waited for. */
+	cb_zcq_submitted(&q, &s[2]);
+	ok(cb_zcq_result(&q, &s[2], false) && cb_zcq_free(&s[2]) && q.sends == 2,
+	   "a result without F_MORE owes nothing: free at once");
+	ok(!cb_zcq_result(&q, &s[2], true) && q.bogus == 2 && q.sends == 2, "a result for a slot not in flight is bogus");
+	ok(!cb_zcq_notif(&q, &s[3], false) && q.bogus == 3, "a notification for an idle slot is bogus");
+
+	/* A chain of 8, results in order, notifications in reverse; one resubmitted after a short send. */
+	for (int i = 0; i < 8; i++)
+		cb_zcq_submitted(&q, &s[i]);
+	ok(q.in_flight == 8, "a chain of 8 in flight");
+	for (int i = 0; i < 8; i++)
+		cb_zcq_result(&q, &s[i], true);
+	cb_zcq_submitted(&q, &s[5]);             /* slot 5 was cut short: the rest again */
+	cb_zcq_result(&q, &s[5], true);
+	ok(q.in_flight == 0 && cb_zcq_owed(&q) == 9 && s[5].notifs == 2, "slot 5 sent twice owes two");
+	for (int i = 7; i >= 0; i--)
+		cb_zcq_notif(&q, &s[i], true);
+	ok(!cb_zcq_free(&s[5]) && cb_zcq_free(&s[4]) && cb_zcq_owed(&q) == 1, "one each: slot 5 still owes one");
+	cb_zcq_notif(&q, &s[5], true);
+	ok(cb_zcq_free(&s[5]) && cb_zcq_owed(&q) == 0 && q.completions == q.sends && q.bogus == 3,
+	   "every notification came: completions == sends, nothing more bogus");
+}
+
 int main(void)
 {
 	test_zc();
+	test_zcq();
 	return done_testing();
 }
