@@ -46,7 +46,7 @@
 #define IORING_NOTIF_USAGE_ZC_COPIED (1U << 31)
 #endif
 
-#define DEPTH_DEFAULT   8           /* sends per submission: see docs/performance.md (A4) */
+#define DEPTH_DEFAULT   32          /* sends per submission: measured, docs/performance.md (A4) */
 #define DEPTH_MAX       256
 #define POOL_BASE_BYTES (2u << 20)  /* the pool may grow to at least this, */
 #define POOL_CAP_BYTES  (32u << 20) /* never past this per connection (2 messages must fit) */
@@ -329,7 +329,7 @@ static void *a4_open(struct cb_conn *c)
  * it owes a notification: IORING_CQE_F_MORE), or a notification that gives
  * its slot back. Returns how many were read.
  */
-static unsigned reap(struct a4 *s)
+static unsigned uring_reap(struct a4 *s)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
@@ -357,11 +357,11 @@ static unsigned reap(struct a4 *s)
  * call, which also runs the kernel's pending completion work). Returns the
  * CQEs read, or -1 with errno.
  */
-static int wait_cqes(struct a4 *s, unsigned ms)
+static int uring_wait(struct a4 *s, unsigned ms)
 {
 	struct __kernel_timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long long)(ms % 1000) * 1000000 };
 	struct io_uring_cqe *cqe;
-	unsigned n = reap(s);
+	unsigned n = uring_reap(s);
 	int rc;
 
 	if (n)
@@ -372,7 +372,7 @@ static int wait_cqes(struct a4 *s, unsigned ms)
 		errno = -rc;
 		return -1;
 	}
-	return (int)reap(s);
+	return (int)uring_reap(s);
 }
 
 /* Cancel every request on the socket: the sends of the chain, cut where they are. */
@@ -392,7 +392,7 @@ static void cancel_all(struct a4 *s)
  * waited out (the entries stay published: any later io_uring_enter submits
  * them, so a failure here leaves them in flight, not forgotten).
  */
-static int submit(struct cb_conn *c, struct a4 *s)
+static int uring_submit(struct cb_conn *c, struct a4 *s)
 {
 	for (unsigned tries = 0;; tries++) {
 		int rc = io_uring_submit(&s->ring);
@@ -405,7 +405,7 @@ static int submit(struct cb_conn *c, struct a4 *s)
 			c->err_call = "io_uring_enter (submit)";
 			return -1;
 		}
-		if (wait_cqes(s, 10) < 0) {
+		if (uring_wait(s, 10) < 0) {
 			c->err_call = "io_uring_enter (wait)";
 			return -1;
 		}
@@ -426,7 +426,7 @@ static int wait_chain(struct cb_conn *c, struct a4 *s)
 	const char *why = NULL;
 
 	while (s->q.in_flight) {
-		int got = wait_cqes(s, WAIT_MS);
+		int got = uring_wait(s, WAIT_MS);
 
 		if (got < 0) {
 			c->err_call = "io_uring_enter (wait)";
@@ -459,7 +459,7 @@ static int wait_chain(struct cb_conn *c, struct a4 *s)
 }
 
 /* Queue slot k of the batch as the next send of the chain (linked unless last). */
-static void prep_send(struct a4 *s, unsigned k, bool last)
+static void uring_prep_send(struct a4 *s, unsigned k, bool last)
 {
 	struct slot *sl = &s->slots[s->batch[k]];
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring); /* the queue holds a chain */
@@ -483,7 +483,7 @@ static void prep_send(struct a4 *s, unsigned k, bool last)
  * progress gives up. 0, or -1 with c->err_call and errno; the batch is
  * empty afterwards either way.
  */
-static int flush(struct cb_conn *c, struct a4 *s, size_t *sent)
+static int uring_flush(struct cb_conn *c, struct a4 *s, size_t *sent)
 {
 	unsigned from = 0, nobufs = 0;
 	int rc = 0;
@@ -493,8 +493,8 @@ static int flush(struct cb_conn *c, struct a4 *s, size_t *sent)
 		unsigned k;
 
 		for (k = from; k < s->nbatch; k++)
-			prep_send(s, k, k + 1 == s->nbatch);
-		rc = submit(c, s);
+			uring_prep_send(s, k, k + 1 == s->nbatch);
+		rc = uring_submit(c, s);
 		if (rc == 0)
 			rc = wait_chain(c, s);
 		if (rc < 0 && s->q.in_flight) {
@@ -541,7 +541,7 @@ static int flush(struct cb_conn *c, struct a4 *s, size_t *sent)
 		c->stat[res == -ENOMEM ? ZC_ENOMEM : ZC_ENOBUFS]++;
 		/* Notifications give memory back (pinned pages, the MEMLOCK charge). */
 		if (cb_zcq_owed(&s->q)) {
-			if (wait_cqes(s, 10) < 0) {
+			if (uring_wait(s, 10) < 0) {
 				c->err_call = "io_uring_enter (wait)";
 				rc = -1;
 				break;
@@ -594,7 +594,7 @@ static struct slot *take_slot(struct cb_conn *c, struct a4 *s, size_t *sent)
 			break;
 		}
 		if (s->nbatch) {
-			if (flush(c, s, sent) < 0)
+			if (uring_flush(c, s, sent) < 0)
 				return NULL;
 			continue;
 		}
@@ -608,7 +608,7 @@ static struct slot *take_slot(struct cb_conn *c, struct a4 *s, size_t *sent)
 			c->stat[ZC_POOL_WAITS]++;
 			waited = true;
 		}
-		int got = wait_cqes(s, WAIT_MS);
+		int got = uring_wait(s, WAIT_MS);
 
 		if (got < 0) {
 			c->err_call = "io_uring_enter (wait)";
@@ -647,7 +647,7 @@ static int a4_send(struct cb_conn *c, void *state, uint64_t seq, uint64_t want_n
 	/* rr answers one request at a time: every message goes at once. */
 	if (s->nbatch < s->depth && c->hello.mode == CB_STREAM)
 		return 0;
-	return flush(c, s, sent);
+	return uring_flush(c, s, sent);
 }
 
 /*
@@ -669,7 +669,7 @@ static void reclaim_parked(void)
 	for (struct a4 **pp = &parked; *pp;) {
 		struct a4 *s = *pp;
 
-		reap(s);
+		uring_reap(s);
 		if (cb_zcq_owed(&s->q) || s->q.in_flight) {
 			pp = &s->next_parked;
 			continue;
@@ -690,7 +690,7 @@ static void a4_close(struct cb_conn *c, void *state)
 
 	reclaim_parked();
 	/* Messages still queued are handed over: the client reads to the end. */
-	if (s->nbatch && flush(c, s, &sent) < 0 && !c->failed) {
+	if (s->nbatch && uring_flush(c, s, &sent) < 0 && !c->failed) {
 		c->failed = true;
 		c->err = errno;
 	}
@@ -698,7 +698,7 @@ static void a4_close(struct cb_conn *c, void *state)
 	/* The ring must stay until the kernel has given every buffer back. */
 	deadline = cb_now_ns() + CLOSE_WAIT_MS * 1000000ull;
 	while ((cb_zcq_owed(&s->q) || s->q.in_flight) && cb_now_ns() < deadline) {
-		if (wait_cqes(s, 50) < 0) {
+		if (uring_wait(s, 50) < 0) {
 			cb_warn("client %s: io_uring_enter (wait): %s", c->peer, strerror(errno));
 			break;
 		}
