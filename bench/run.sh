@@ -104,7 +104,7 @@ for s in "${SIZES[@]}" "${RR_SIZES[@]}"; do
 done
 for i in "${IMPLS[@]}"; do
   case $i in A1|A2|A3|A4) ;; A[1234]@[0-9]*) [ -n "$(to_bytes "${i#*@}")" ] || die_usage "bad low-water mark in '$i'" ;;
-    A4:*) [[ ${i#A4:} =~ ^[1-9][0-9]{0,2}$ ]] && [ "${i#A4:}" -le 256 ] || die_usage "bad queue depth in '$i' (A4:N, N in 1..256)" ;;
+    A4:*) if ! [[ ${i#A4:} =~ ^[1-9][0-9]{0,2}$ ]] || [ "${i#A4:}" -gt 256 ]; then die_usage "bad queue depth in '$i' (A4:N, N in 1..256)"; fi ;;
     *) die_usage "bad impl '$i' (A1, A2, A3, A4, e.g. A2@32K, or A4:N)" ;; esac
 done
 # The rr runs ignore the receiver's low-water mark (and send one message at a time): only plain
@@ -421,7 +421,7 @@ hsize() { local n=$1; if [ $((n % 1048576)) = 0 ]; then echo "$((n >> 20))M"; el
             rs=()
             for r in $(seq 1 "$rounds"); do
               x=${GBPS[$i|$b|$r]:-} y=${GBPS[$base|$b|$r]:-}
-              [ -n "$x" ] && [ -n "$y" ] || continue
+              if [ -z "$x" ] || [ -z "$y" ]; then continue; fi
               if [ "$what" = GBPS ]; then rs+=("$(div "$x" "$y")")
               else rs+=("$(div "$(div "${SCPU[$i|$b|$r]}" "$x")" "$(div "${SCPU[$base|$b|$r]}" "$y")")"); fi
             done

@@ -161,9 +161,11 @@ print("a2_none=" + str(d.annotate(d.describe_a2(), sh)["share_footnote"]))
 cmp = d.annotate(d.describe_a3_loopback_vs_nic(), sh)
 for p in cmp["panels"]:
     print(p["name"] + "=" + "; ".join(f"{b['id']}: {b['share_note']}" for b in p["boxes"] if b["share_note"]))
-a4 = d.annotate(d.describe_a4(), dict(sh, **{("A4", 1024): {"deferred copy (zero-copy fallback)": 8.0,
-      "page pinning and unpinning": 5.0, "completion notification and error-queue reads": 2.0,
-      "io_uring submission (SQEs, io_uring_enter, issuing)": 6.0, "TCP/IP processing": 40.0}}))
+sh4 = dict(sh)
+sh4[("A4", 1024)] = {"deferred copy (zero-copy fallback)": 8.0, "page pinning and unpinning": 5.0,
+                     "completion notification and error-queue reads": 2.0,
+                     "io_uring submission (SQEs, io_uring_enter, issuing)": 6.0, "TCP/IP processing": 40.0}
+a4 = d.annotate(d.describe_a4(), sh4)
 for p in a4["panels"]:
     print(p["name"] + "=" + "; ".join(f"{b['id']}: {b['share_note']}" for b in p["boxes"] if b["share_note"]))
 print("a4_foot=" + a4["share_footnote"])
@@ -183,7 +185,7 @@ is "$(sfact A3_nic)" "" "A3 NIC panel of the comparison: shares printed once, on
 is "$(sfact A4_local)" "submit: 6.0% of sender CPU (1 KiB); pin: 5.0% of sender CPU (1 KiB); rx_deferred: 8.0% of sender CPU (1 KiB); complete: 2.0% of sender CPU (1 KiB); reuse: 2.0% of sender CPU (1 KiB)" \
   "A4 loopback panel: submission, pinning, the deferred copy and the notification carry their shares"
 is "$(sfact A4_nic)" "" "A4 NIC panel: no measured share (nothing was measured over a NIC)"
-like "$(sfact a4_foot)" "not in a box above: TCP/IP processing 40%" "A4: what no box shows is in the footnote""
+like "$(sfact a4_foot)" "not in a box above: TCP/IP processing 40%" "A4: what no box shows is in the footnote"
 is "$(sfact unannotated_has_no_notes)" "True" "without shares the figures carry no numbers"
 
 o=$("$PY" - "$tmp/shared" <<'PY' 2>&1
