@@ -97,7 +97,7 @@ struct a4 {
 
 /* Stats in the result line, in this order (see docs/programs.md). The first
  * three are A3's, so the sweep's zero-copy columns fill the same way. */
-enum { ZC_SENDS, ZC_COMPLETIONS, ZC_COPIED, ZC_ENOBUFS, ZC_ENOMEM, ZC_MISSING, ZC_BOGUS,
+enum { ZC_SENDS, ZC_COMPLETIONS, ZC_COPIED, ZC_ENOBUFS, ZC_ENOMEM, ZC_MISSING, ZC_BOGUS, ZC_STRAYS,
        ZC_PARKED, ZC_POOL_WAITS, ZC_POOL_SLOTS, ZC_POOL_BYTES, URING_SUBMITS, URING_WAITS };
 static const struct cb_stat_def a4_stats[] = {
 	[ZC_SENDS] = { "zc_sends", false },
@@ -107,6 +107,7 @@ static const struct cb_stat_def a4_stats[] = {
 	[ZC_ENOMEM] = { "zc_enomem", false },
 	[ZC_MISSING] = { "zc_missing", false },
 	[ZC_BOGUS] = { "zc_bogus", false },
+	[ZC_STRAYS] = { "zc_strays", false },
 	[ZC_PARKED] = { "zc_parked", false },
 	[ZC_POOL_WAITS] = { "zc_pool_waits", false },
 	[ZC_POOL_SLOTS] = { "zc_pool_slots", true },
@@ -335,17 +336,18 @@ static unsigned uring_reap(struct a4 *s)
 	unsigned head, n = 0;
 
 	io_uring_for_each_cqe(&s->ring, head, cqe) {
-		uint64_t i = io_uring_cqe_get_data64(cqe);
+		uint64_t data = io_uring_cqe_get_data64(cqe);
+		uint32_t i = (uint32_t)data, gen = (uint32_t)(data >> 32);
 		struct slot *sl = i < s->nslots ? &s->slots[i] : NULL;
 
 		n++;
-		if (i == CANCEL_TAG)
+		if (data == CANCEL_TAG)
 			continue;
 		if (!sl)
 			s->q.bogus++;
 		else if (cqe->flags & IORING_CQE_F_NOTIF)
-			cb_zcq_notif(&s->q, &sl->zq, (unsigned)cqe->res & IORING_NOTIF_USAGE_ZC_COPIED);
-		else if (cb_zcq_result(&s->q, &sl->zq, cqe->flags & IORING_CQE_F_MORE))
+			cb_zcq_notif(&s->q, &sl->zq, gen, (unsigned)cqe->res & IORING_NOTIF_USAGE_ZC_COPIED);
+		else if (cb_zcq_result(&s->q, &sl->zq, gen, cqe->flags & IORING_CQE_F_MORE))
 			sl->res = cqe->res;
 	}
 	io_uring_cq_advance(&s->ring, n);
@@ -467,11 +469,11 @@ static void uring_prep_send(struct a4 *s, unsigned k, bool last)
 	sl->mh = (struct msghdr){ .msg_iov = sl->v, .msg_iovlen = (size_t)sl->cnt };
 	io_uring_prep_sendmsg_zc(sqe, s->fd, &sl->mh, MSG_WAITALL | MSG_NOSIGNAL);
 	sqe->ioprio |= IORING_SEND_ZC_REPORT_USAGE;
-	io_uring_sqe_set_data64(sqe, s->batch[k]);
+	cb_zcq_submitted(&s->q, &sl->zq);    /* a new generation: checked by the caller */
+	io_uring_sqe_set_data64(sqe, cb_zcq_data(&sl->zq, s->batch[k]));
 	if (!last)
 		sqe->flags |= IOSQE_IO_LINK;
 	sl->res = 0;
-	cb_zcq_submitted(&s->q, &sl->zq);
 }
 
 /*
@@ -492,6 +494,14 @@ static int uring_flush(struct cb_conn *c, struct a4 *s, size_t *sent)
 		bool progress = false;
 		unsigned k;
 
+		/* Never reached in practice: a message sent again 32 times with notifications pending. */
+		for (k = from; k < s->nbatch; k++)
+			if (!cb_zcq_can_submit(&s->slots[s->batch[k]].zq)) {
+				c->err_call = "io_uring sendmsg_zc: one message resubmitted too often";
+				errno = EAGAIN;
+				s->nbatch = 0;
+				return -1;
+			}
 		for (k = from; k < s->nbatch; k++)
 			uring_prep_send(s, k, k + 1 == s->nbatch);
 		rc = uring_submit(c, s);
@@ -707,6 +717,7 @@ static void a4_close(struct cb_conn *c, void *state)
 	c->stat[ZC_COMPLETIONS] = s->q.completions;
 	c->stat[ZC_COPIED] = s->q.copied;
 	c->stat[ZC_BOGUS] = s->q.bogus;
+	c->stat[ZC_STRAYS] = s->q.strays;
 	c->stat[URING_WAITS] = s->waits;
 	c->stat[ZC_MISSING] = cb_zcq_owed(&s->q) + s->q.in_flight;
 	if (!c->stat[ZC_MISSING]) {

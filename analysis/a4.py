@@ -86,15 +86,20 @@ def q1_lines(rows, profiles=None):
     out = ["", "**A4: the same zero-copy send through io_uring** (IORING_OP_SENDMSG_ZC, a chain of sends per "
            "io_uring_enter, notifications read from the completion ring instead of the error queue). Ratios are "
            "per repetition (the techniques of a configuration run back to back), median [range]:"]
-    if nums["a4_over_a3"]:
-        out.append("- Stream throughput A4/A3: " + _cells(nums["a4_over_a3"], _fmt_ratio)
-                   + "; A4/A2: " + _cells(nums["a4_over_a2"], _fmt_ratio) + ".")
+    for what, k3, k2 in (("Stream throughput", "a4_over_a3", "a4_over_a2"),
+                         ("Server CPU per byte (task-clock)", "cpu_a4_over_a3", "cpu_a4_over_a2")):
+        parts = [f"A4/{b}: " + _cells(nums[k], _fmt_ratio) for b, k in (("A3", k3), ("A2", k2)) if nums[k]]
+        if parts:
+            out.append(f"- {what}, " + "; ".join(parts) + ".")
     if nums["recovered"]:
-        out.append("- **Share of A3's throughput loss to A2 that A4 recovers** ((A4 - A3) / (A2 - A3); 100% = "
-                   "all of it, over 100% = A4 beats A2): " + _cells(nums["recovered"], _fmt_share) + ".")
-    if nums["cpu_a4_over_a3"]:
-        out.append("- Server CPU per byte A4/A3: " + _cells(nums["cpu_a4_over_a3"], _fmt_ratio)
-                   + "; A4/A2: " + _cells(nums["cpu_a4_over_a2"], _fmt_ratio) + ".")
+        out.append("- **Share of A3's throughput loss to A2 that A4 recovers** ((A4 - A3) / (A2 - A3) per "
+                   "repetition; 100% = all of it, over 100% = A4 beats A2, below 0 = A4 slower than A3): "
+                   + _cells(nums["recovered"], _fmt_share) + ".")
+        if nums["cpu_recovered"]:
+            out.append("- The same for server CPU per byte (of A3's extra CPU per byte over A2, the share A4 "
+                       "does not spend): " + _cells(nums["cpu_recovered"], _fmt_share) + ".")
+    elif "A2" in distinct(rows, "impl") and "A3" in distinct(rows, "impl"):
+        out.append("- A3 lost no throughput to A2 in any repetition A4 ran in: there was no loss to recover.")
     if share is not None:
         out.append(f"- **What remains:** the kernel copied {share:.1f}% of A4's {n} notified sends "
                    "(IORING_NOTIF_USAGE_ZC_COPIED): io_uring changes how sends go in and how the buffer comes back, "

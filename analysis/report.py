@@ -15,6 +15,7 @@ Two rules run through every answer and are printed at the top of the report:
 from dataclasses import dataclass, field
 import statistics
 
+from analysis.a4 import q1_lines as a4_q1_lines
 from analysis.data import (FIELDS_PER_MESSAGE, HW_COUNTERS, NOMINAL_COPIES, conn_label, cpu_count, distinct,
                            fmt_num, fmt_size, geomean, has_data, machine_label, median_of, one_way_latency_valid,
                            path_of, profile_share, reps_per_config, run_label, summarize, values, with_derived)
@@ -508,6 +509,8 @@ def q1_zero_copy(rows, info, profiles=None):
                 "bookkeeping: large fragments, and a device that reads user pages itself (standard explanation: a "
                 "NIC with scatter-gather; the kernel's msg_zerocopy documentation calls it generally effective only "
                 "for writes over about 10 KB)."]
+    lines, a.numbers["a4"] = a4_q1_lines(rows, profiles)   # A4 (io_uring): how much of A3's loss it recovers
+    a.lines += lines
     return a
 
 

@@ -38,37 +38,68 @@ void cb_zc_complete(struct cb_zc *z, uint32_t lo, uint32_t hi, bool copied)
 
 /* ---- io_uring zero-copy sends and their notifications ---------------------------- */
 
-void cb_zcq_submitted(struct cb_zcq *q, struct cb_zcq_slot *s)
+bool cb_zcq_submitted(struct cb_zcq *q, struct cb_zcq_slot *s)
 {
+	if (!cb_zcq_can_submit(s))
+		return false;
+	s->gen++;
+	s->owed <<= 1;
+	s->early <<= 1;
+	s->early_copied <<= 1;
+	s->nomore <<= 1;
 	s->busy = true;
 	q->in_flight++;
+	return true;
 }
 
-bool cb_zcq_result(struct cb_zcq *q, struct cb_zcq_slot *s, bool more)
+bool cb_zcq_result(struct cb_zcq *q, struct cb_zcq_slot *s, uint32_t gen, bool more)
 {
-	if (!s->busy || !q->in_flight) {
+	if (!s->busy || !q->in_flight || gen != s->gen) {
 		q->bogus++;
 		return false;
 	}
 	s->busy = false;
 	q->in_flight--;
-	/* Even a failed send may owe one: the flag says, not the result. */
 	if (more) {
-		s->notifs++;
 		q->sends++;
+		if (s->early & 1) {       /* its notification came first: settled now */
+			q->completions++;
+			q->copied += s->early_copied & 1;
+		} else {
+			s->owed |= 1;
+		}
+	} else if (s->early & 1) {
+		q->strays++;              /* the notification that came first was a stray */
+	} else {
+		s->nomore |= 1;
 	}
+	s->early &= ~1u;
+	s->early_copied &= ~1u;
 	return true;
 }
 
-bool cb_zcq_notif(struct cb_zcq *q, struct cb_zcq_slot *s, bool copied)
+bool cb_zcq_notif(struct cb_zcq *q, struct cb_zcq_slot *s, uint32_t gen, bool copied)
 {
-	/* Owed, or a send of the slot in flight whose result has not come yet. */
-	if (s->notifs <= 0 && !(s->busy && s->notifs == 0)) {
+	uint32_t k = s->gen - gen, bit;
+
+	if (k >= CB_ZCQ_WINDOW) {
 		q->bogus++;
 		return false;
 	}
-	s->notifs--;
-	q->completions++;
-	q->copied += copied;
+	bit = 1u << k;
+	if (s->owed & bit) {
+		s->owed &= ~bit;
+		q->completions++;
+		q->copied += copied;
+	} else if (k == 0 && s->busy && !(s->early & bit)) {
+		s->early |= bit;          /* before its result: settled when the result comes */
+		s->early_copied |= copied ? bit : 0;
+	} else if (s->nomore & bit) {
+		s->nomore &= ~bit;
+		q->strays++;
+	} else {
+		q->bogus++;
+		return false;
+	}
 	return true;
 }
