@@ -8,6 +8,8 @@ need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have cc || need+=(gcc)
 have make || need+=(make)
+# A4_server sends through io_uring: it builds against liburing (the Makefile names it when missing).
+[ -e /usr/include/liburing.h ] || need+=(liburing-dev)
 have ip || need+=(iproute2)
 have shellcheck || need+=(shellcheck)
 have iperf3 || need+=(iperf3)

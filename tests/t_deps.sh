@@ -20,5 +20,10 @@ done
 # perf and matplotlib are installed by name too (linux-perf / python3-matplotlib).
 like "$(cat tests/install_deps.sh)" "linux-perf" "install_deps.sh installs perf (linux-perf / linux-tools)"
 like "$(cat tests/install_deps.sh)" "python3-matplotlib" "install_deps.sh installs matplotlib for the system python3"
+like "$(cat tests/install_deps.sh)" "liburing\.h \] \|\| need\+=\(liburing-dev\)" "install_deps.sh installs liburing-dev, which A4_server builds against"
+# Without liburing, make stops with one line naming the package, not a wall of compiler errors.
+out=$(make -s -C "$ROOT" -B -n A4_server.o HAVE_LIBURING= 2>&1); rc=$?
+is "$rc $(grep -c '' <<<"$out")" "2 1" "make without liburing: exit 2, one line"
+like "$out" "A4_server needs liburing.*Install liburing-dev" "...naming the package to install"
 like "$(cat .ci/run)" "install_deps.sh" "CI runs install_deps.sh before the tests"
 done_testing
