@@ -63,7 +63,12 @@ def _fmt_ratio(m, lo, hi, n):
 
 
 def _fmt_share(m, lo, hi, n):
-    return f"{100 * m:.0f}%" + (f" [{100 * lo:.0f}-{100 * hi:.0f}%]" if n > 1 else "")
+    """A share of a gap: none when A4 did worse than A3, all when it did better than A2."""
+    if m < 0:
+        return "none (A4 below A3)"
+    if m > 1:
+        return f"all ({100 * m:.0f}%: A4 beyond A2)"
+    return f"{100 * m:.0f}%" + (f" [{100 * lo:.0f} to {100 * hi:.0f}%]" if n > 1 else "")
 
 
 def _cells(d, fmt):

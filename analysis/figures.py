@@ -369,7 +369,7 @@ def spec_a4(rows, info):
     th = distinct([r for r in rows if r["impl"] == "A4"], "threads")
     return Figure("a4_vs_a3_a2.png", "A4 (io_uring zero-copy) against A3 (MSG_ZEROCOPY) and A2 (sendmsg), one run",
                   [panels], ["Per repetition, A4's median over the other's; points: the median of those ratios, "
-                             "bars: their range. A4 ran at " + ", ".join(conn_label(t) for t in th) + "."],
+                             "bars: their range. A4 ran at " + ", ".join(conn_label(t, short=False) for t in th) + "."],
                   footer(info, rows))
 
 
