@@ -709,7 +709,7 @@ a4_refused() {
   SRV_PID=""
   srv_collect "$d" 0
   why=$(grep -m 1 'io_uring unavailable' "$d/srv.log" 2>/dev/null || true)
-  A4_SKIP="io_uring unavailable on the server's host (uring_error=$(kv uring_error "$line")): ${why#*: }"
+  A4_SKIP="io_uring unavailable on the server's host (uring_error=$(kv uring_error "$line")): ${why#*io_uring unavailable: }"
   err "A4 skipped for the rest of the sweep: $A4_SKIP"
   echo "a4: skipped: $A4_SKIP" >>"$BASE.machine.txt"
   return 0

@@ -118,10 +118,11 @@ int cb_stop_signalfd(void)
 uint64_t cb_sysctl_u64(const char *path, int nth)
 {
 	unsigned long long v[3] = { 0, 0, 0 };
-	FILE *f = fopen(path, "r");
+	FILE *f;
 
 	if (nth < 0 || nth > 2)
 		return 0;
+	f = fopen(path, "r");
 	if (f) {
 		if (fscanf(f, "%llu %llu %llu", &v[0], &v[1], &v[2]) < nth + 1)
 			v[nth] = 0;
