@@ -22,7 +22,6 @@
 #include "zc.h"
 
 #include <errno.h>
-#include <linux/capability.h>
 #include <linux/errqueue.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
@@ -33,7 +32,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifndef SO_ZEROCOPY
@@ -113,30 +111,6 @@ static uint64_t memlock_bytes;
 static uint64_t wmem_max;           /* net.ipv4.tcp_wmem's limit, where the buffer can grow */
 static uint64_t optmem_max;         /* net.core.optmem_max: per-socket notification memory */
 
-/* The first number of a /proc/sys file of this network namespace (0 if unreadable). */
-static uint64_t sysctl_nth(const char *path, int nth)
-{
-	unsigned long long v[3] = { 0, 0, 0 };
-	FILE *f = fopen(path, "r");
-
-	if (f) {
-		if (fscanf(f, "%llu %llu %llu", &v[0], &v[1], &v[2]) < nth + 1)
-			v[nth] = 0;
-		fclose(f);
-	}
-	return v[nth];
-}
-
-static bool have_cap_ipc_lock(void)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d) < 0)
-		return geteuid() == 0;
-	return d[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32));
-}
-
 static int zc_probe(void)
 {
 	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -151,7 +125,7 @@ static int zc_probe(void)
 		return -1;
 	}
 	close(fd);
-	if (!have_cap_ipc_lock() && getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+	if (!cb_have_cap_ipc_lock() && getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
 		memlock_binds = true;
 		memlock_bytes = rl.rlim_cur;
 		cb_warn("not privileged (no CAP_IPC_LOCK): MSG_ZEROCOPY's pinned pages count against "
@@ -160,8 +134,8 @@ static int zc_probe(void)
 			(unsigned long long)(memlock_bytes >> 10));
 	}
 	/* The send buffer's limit in this network namespace: the pool is sized from it. */
-	wmem_max = sysctl_nth("/proc/sys/net/ipv4/tcp_wmem", 2);
-	optmem_max = sysctl_nth("/proc/sys/net/core/optmem_max", 0);
+	wmem_max = cb_sysctl_u64("/proc/sys/net/ipv4/tcp_wmem", 2);
+	optmem_max = cb_sysctl_u64("/proc/sys/net/core/optmem_max", 0);
 	return 0;
 }
 

@@ -3,7 +3,8 @@
 
 usage: python3 -m analysis.datapath [--out-dir plots]
 
-Writes data_path_A1.png, data_path_A2.png, data_path_A3.png and data_path_A3_loopback_vs_nic.png.
+Writes data_path_A1.png, data_path_A2.png, data_path_A3.png, data_path_A3_loopback_vs_nic.png and
+data_path_A4.png.
 
 Each figure is built in two stages. First a pure data description (describe_*): boxes (a buffer in
 memory, or a step of work with the actor that does it: the CPU in user space, the CPU in the kernel,
@@ -30,7 +31,15 @@ tools/testing/selftests/net/msg_zerocopy.c, and a perf call graph of A3_server o
     ip_local_deliver_finish on this kernel, in the softirq that runs inside the sender's
     sendmsg), and the completion carries SO_EE_CODE_ZEROCOPY_COPIED in ee_code.
   - The receiver copies kernel -> user in tcp_recvmsg for every technique: the client is one
-    program for all three.
+    program for all of them.
+  - A4 (io_uring, tools/testing/selftests/net/io_uring_zerocopy_tx.c, io_uring_prep_send_zc(3)):
+    the sends are SQEs in a ring shared with the kernel, submitted as one linked chain with one
+    io_uring_enter; each IORING_OP_SENDMSG_ZC pins the user pages as MSG_ZEROCOPY does (the skb's
+    ubuf_info is io_uring's), and when the last skb referencing them is freed the kernel posts a
+    notification CQE (IORING_CQE_F_NOTIF; with IORING_SEND_ZC_REPORT_USAGE its res carries
+    IORING_NOTIF_USAGE_ZC_COPIED when the pages were copied) to the completion ring, which the
+    server reads from shared memory without a system call. The deferred copy on loopback/veth is
+    the same skb_copy_ubufs.
 """
 import argparse
 import os
@@ -55,6 +64,7 @@ CATEGORIES = (
     "copy to user on receive",
     "page pinning and unpinning",
     "completion notification and error-queue reads",
+    "io_uring submission (SQEs, io_uring_enter, issuing)",
     "TCP/IP processing",
     "wake-ups, scheduling and locks",
     "syscall entry and exit",
@@ -64,7 +74,9 @@ RECV_COPY = "copy to user on receive"
 DEFERRED_COPY = "deferred copy (zero-copy fallback)"
 COMPLETION = "completion notification and error-queue reads"
 PINNING = "page pinning and unpinning"
+SUBMISSION = "io_uring submission (SQEs, io_uring_enter, issuing)"
 COPIED_CODE = "SO_EE_CODE_ZEROCOPY_COPIED"
+COPIED_USAGE = "IORING_NOTIF_USAGE_ZC_COPIED"
 
 ARROW_KINDS = ("copy", "dma", "flow", "ref", "completion", "ack")
 
@@ -83,6 +95,7 @@ FILES = {
     "A2": "data_path_A2.png",
     "A3": "data_path_A3.png",
     "A3_loopback_vs_nic": "data_path_A3_loopback_vs_nic.png",
+    "A4": "data_path_A4.png",
 }
 
 
@@ -327,13 +340,95 @@ def describe_a3_loopback_vs_nic():
                     _panel("A3_nic", "NIC with scatter-gather, two hosts", g, nb, na, shares=False)])
 
 
+def _a4_sender(g, nic):
+    """A4 down to the TCP output: the chain submitted with one io_uring_enter, each send pinning."""
+    boxes = [
+        _box("slot", g["M"], ROW_USER, "pool slot: 8 fields\n(user pages, pinned\nuntil the notification)",
+             kind="buffer", side="send", fields=8, pinned=True),
+        _box("submit", g["M"], ROW_KA, "N sendmsg_zc SQEs, one\nlinked chain: one\nio_uring_enter issues\nthem in order",
+             actor="cpu_kernel", step=1, side="send", cpu_of="sender", category=SUBMISSION),
+        _box("pin", g["M"], ROW_KB, ("each send pins the user\npages; frames point\nat them; no copy" if nic else
+                                     "each send pins the user\npages; TCP/IP, then\nlo / veth xmit: no copy"),
+             actor="cpu_kernel", step=2, side="send", cpu_of="sender", category=PINNING),
+    ]
+    arrows = [
+        _arrow("submit", "slot", "ref", "iovec: page refs", src_at="top", dst_at="bottom"),
+        _arrow("submit", "pin", "flow"),
+    ]
+    return boxes, arrows
+
+
+def _a4_way_back(g, first_step, copied):
+    """The skb freed, the pages unpinned, a notification CQE on the ring (shared memory): the
+    server reads it without a system call and only then reuses the slot."""
+    n = first_step
+    boxes = [
+        _box("complete", g["L"], ROW_KB, "skb freed: pages unpinned;\nthe kernel posts a\nnotification CQE"
+             + ("\n(res: ZC_COPIED)" if copied else "\n(res 0)"),
+             actor="cpu_kernel", step=n, side="send", cpu_of="sender", category=COMPLETION,
+             completion_code=COPIED_USAGE if copied else None),
+        _box("cqring", g["L"], ROW_KA, "completion ring (memory\nshared with the kernel):\nCQE flagged F_NOTIF",
+             kind="buffer", side="send"),
+        _box("reuse", g["L"], ROW_USER, ("read the CQE, no syscall;\ncount it copied\n(zc_copied); only now\n"
+                                         "may the slot be rewritten" if copied else
+                                         "read the CQE, no syscall;\nonly now may the slot\nbe rewritten"),
+             actor="cpu_user", step=n + 1, side="send", cpu_of="sender", category=COMPLETION),
+    ]
+    arrows = [
+        _arrow("complete", "cqring", "completion", src_at="top", dst_at="bottom"),
+        _arrow("cqring", "reuse", "completion", src_at="top", dst_at="bottom"),
+        _arrow("reuse", "slot", "completion", src_at="right", dst_at="left"),
+    ]
+    return boxes, arrows
+
+
+def _a4_local(g):
+    boxes, arrows = _a4_sender(g, nic=False)
+    boxes.append(_box("rx_deferred", g["R1"], ROW_KB, "deferred copy before local\ndelivery: skb_copy_ubufs\n"
+                      "copies the pinned pages;\nsoftirq, on the sender's CPU",
+                      actor="cpu_kernel", step=3, side="receive", cpu_of="sender", category=DEFERRED_COPY,
+                      copy="user pages -> new kernel pages"))
+    xm, xr = (g["M"][0] + g["M"][1]) / 2, (g["R1"][0] + g["R1"][1]) / 2
+    arrows.append(_arrow("pin", "rx_deferred", "flow", "the skb itself, in memory",
+                         via=[(xm, 7.5), (xr, 7.5)], dst_at="bottom"))
+    rb, ra, n = _receiver(g, 4, recv_dma=False, from_box="rx_deferred")
+    cb, ca = _a4_way_back(g, n, copied=True)
+    return boxes + rb + cb, arrows + ra + ca + [_ack(g, "rx_deferred")]
+
+
+def _a4_nic(g):
+    boxes, arrows = _a4_sender(g, nic=True)
+    boxes.append(_box("tx_dma", g["M"], ROW_DEV, "NIC DMA reads the\nuser pages themselves\n(scatter-gather)",
+                      actor="nic_dma", step=3, side="send"))
+    top = ROW_DEV[0] + (ROW_DEV[1] - ROW_DEV[0]) * 0.8
+    mid = (ROW_USER[0] + ROW_USER[1]) / 2
+    arrows += [_arrow("slot", "tx_dma", "dma", via=[(g["dma_x"], mid), (g["dma_x"], top)],
+                      src_at="right", dst_at="right@0.8"),
+               _arrow("pin", "tx_dma", "flow"),
+               _wire("tx_dma", "rx_dma")]
+    rb, ra, n = _receiver(g, 4)
+    cb, ca = _a4_way_back(g, n, copied=False)
+    return boxes + rb + cb, arrows + ra + ca + [_ack(g, "rx_tcp")]
+
+
+def describe_a4():
+    g = GEOM_HALF
+    lb, la = _a4_local(g)
+    nb, na = _a4_nic(g)
+    return _figure("A4", "A4 io_uring zero-copy: loopback / veth (this machine) vs a NIC",
+                   "The same pinning and deferred copy as A3; what differs is the way in (a chain of SQEs, "
+                   "one system call) and the way back (a CQE in shared memory, not an error-queue read).",
+                   [_panel("A4_local", "loopback / veth (what copybench measures here)", g, lb, la),
+                    _panel("A4_nic", "NIC with scatter-gather, two hosts", g, nb, na, shares=False)])
+
+
 def _figure(name, title, caption, panels):
     return dict(name=name, file=FILES[name], title=title, caption=caption, panels=panels)
 
 
 def describe_all():
-    """The four figure descriptions, in file order."""
-    return [describe_a1(), describe_a2(), describe_a3(), describe_a3_loopback_vs_nic()]
+    """The five figure descriptions, in file order."""
+    return [describe_a1(), describe_a2(), describe_a3(), describe_a3_loopback_vs_nic(), describe_a4()]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -602,6 +697,8 @@ def _legend_handles(fig):
     if any(b["pinned"] for b in boxes):
         h.append(Patch(fc="white", ec="#b2182b", lw=2, hatch="////", label="pinned user pages"))
     for k, v in ARROW_LEGEND.items():
+        if k == "completion" and fig["name"].startswith("A4"):
+            v = "completion via the completion ring"
         if k in kinds:
             st = ARROW_STYLE[k]
             h.append(Line2D([0], [0], color=st["color"], lw=st["lw"], ls=st["ls"], label=v))
@@ -665,7 +762,7 @@ def draw_figure(plt, fig, path, dpi=100):
 
 
 def draw_data_paths(plt, out_dir, shares=None, size=None):
-    """Write the four data-path PNGs to out_dir; returns their paths. shares: optional
+    """Write the five data-path PNGs to out_dir; returns their paths. shares: optional
     {(impl, size): {category: percent of the server's CPU}} to print on the boxes (size: the
     message size to show when several are measured). Raises ValueError on a description that
     fails its own consistency check, so a broken figure is never written silently."""

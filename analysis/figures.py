@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 
 from analysis.data import (HW_COUNTERS, IMPL_NAMES, conn_label, distinct, fmt_num, fmt_size, geomean, median_of, has_data, machine_label,
                            one_way_valid_row, path_of, reps_per_config, run_label, series, with_derived)
+from analysis.a4 import paired_ratios
 from analysis.report import copied_share, detect_regimes, regime_note
 from analysis import footprint as fp
 
-IMPL_COLORS = {"A1": "C0", "A2": "C1", "A3": "C2"}
+IMPL_COLORS = {"A1": "C0", "A2": "C1", "A3": "C2", "A4": "C3"}
 PATH_STYLES = ("-", "--", ":", "-.")
 SPREAD = "points: median of the repetitions; bars: min-max"
 LOG_SPAN = 10.0  # a row of panels whose series span this factor or more gets a log y axis
@@ -315,7 +316,7 @@ def spec_cycles(rows, info):
 
 
 def spec_zc_copied(rows, info):
-    a3 = with_derived([r for r in rows if r["impl"] == "A3"])
+    a3 = with_derived([r for r in rows if r["impl"] == "A3"])   # A4's share: in a4_vs_a3_a2.png's notes
     sizes = distinct(a3, "msg_size")
     ser = []
     groups = by_path(a3)
@@ -422,6 +423,36 @@ def spec_footprint_misses(rows, info):
 
 FOOTPRINT_SPECS = (spec_footprint_throughput, spec_footprint_cpu, spec_footprint_misses)
 
+
+def spec_a4(rows, info):
+    """A4 over A3 and over A2, stream throughput and server CPU per byte, from the rows of one run:
+    a ratio per repetition (the techniques of a configuration run back to back), median and range."""
+    panels = []
+    for metric, label in (("throughput_gbps", "throughput ratio"), ("cpu_ns_per_byte", "server CPU per byte ratio")):
+        ser = []
+        for base, color in (("A3", "C2"), ("A2", "C1")):
+            got = paired_ratios(rows, "A4", base, metric)
+            threads = sorted({t for _, t in got})
+            for k, th in enumerate(threads):
+                pts = sorted((s, v) for (s, t), v in got.items() if t == th)
+                ser.append(Series(f"A4 / {base}" + (f", {conn_label(th)}" if len(threads) > 1 else ""),
+                                  [p[0] for p in pts], [p[1][0] for p in pts], [p[1][1] for p in pts],
+                                  [p[1][2] for p in pts], color, PATH_STYLES[k % 4]))
+        sizes = distinct([r for r in rows if r["impl"] == "A4"], "msg_size", mode="stream")
+        p = Panel(("Throughput" if metric == "throughput_gbps" else "Server CPU per byte (task-clock)")
+                  + ": A4 / A3 and A4 / A2", "message size", label, ser, xticks=size_ticks(sizes),
+                  empty_note="no A4 rows paired with A3 or A2 rows of the same repetition")
+        p.notes.append("1 = the same; above 1: A4 " + ("faster" if metric == "throughput_gbps" else "spends more CPU")
+                       + " than the technique it is divided by")
+        panels.append(p)
+    share_y(panels, floor_zero=True)
+    th = distinct([r for r in rows if r["impl"] == "A4"], "threads")
+    return Figure("a4_vs_a3_a2.png", "A4 (io_uring zero-copy) against A3 (MSG_ZEROCOPY) and A2 (sendmsg), one run",
+                  [panels], ["Per repetition, A4's median over the other's; points: the median of those ratios, "
+                             "bars: their range. A4 ran at " + ", ".join(conn_label(t, short=False) for t in th) + "."],
+                  footer(info, rows))
+
+
 SPECS = (spec_throughput, spec_latency_rr, spec_stream_latency, spec_cpu_ns, spec_context_switches, spec_cache,
          spec_cycles, spec_zc_copied)
 
@@ -437,6 +468,8 @@ def figure_specs(rows, info):
             f.notes.append("Hot data: every connection sends one message again and again (the method's default "
                            "assumption); the footprint_*.png figures send from cold data.")
         specs += [f(all_rows, info) for f in FOOTPRINT_SPECS]
+    if "A4" in distinct(rows, "impl"):    # A4 is not in every run
+        specs.append(spec_a4(rows, info))
     if multi_path(rows):
         for f in specs:
             if any(p.series for p in f.panels()):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import statistics
 
 from analysis import footprint
+from analysis.a4 import copied_share as a4_copied_share, q1_lines as a4_q1_lines
 from analysis.data import (FIELDS_PER_MESSAGE, HW_COUNTERS, NOMINAL_COPIES, conn_label, cpu_count, distinct,
                            fmt_num, fmt_size, geomean, has_data, machine_label, median_of, one_way_latency_valid,
                            path_of, profile_share, reps_per_config, run_label, summarize, values, with_derived)
@@ -421,6 +422,8 @@ def q1_zero_copy(rows, info, profiles=None):
     impls = distinct(rows, "impl")
     if "A3" not in impls or "A1" not in impls:
         a.lines.append("Not measured: this run needs both A1 and A3 rows.")
+        lines, a.numbers["a4"] = a4_q1_lines(rows, profiles)   # A4 against A3 and A2 needs no A1
+        a.lines += lines
         return a
     best = {}
     for s in distinct(rows, "msg_size", mode="stream"):
@@ -509,6 +512,8 @@ def q1_zero_copy(rows, info, profiles=None):
                 "bookkeeping: large fragments, and a device that reads user pages itself (standard explanation: a "
                 "NIC with scatter-gather; the kernel's msg_zerocopy documentation calls it generally effective only "
                 "for writes over about 10 KB)."]
+    lines, a.numbers["a4"] = a4_q1_lines(rows, profiles)   # A4 (io_uring): how much of A3's loss it recovers
+    a.lines += lines
     return a
 
 
@@ -898,6 +903,9 @@ def deviations(rows, info, unjudged=False):
     copies = dict(NOMINAL_COPIES)
     if share is not None:
         copies["A3"] = share / 100.0
+    share4, _ = a4_copied_share(rows)        # A4 is counted as A3 is
+    if share4 is not None:
+        copies["A4"] = share4 / 100.0
     impls = [i for i in distinct(rows, "impl") if i in copies]
     out = []
     for metric, higher in (("throughput_gbps", True), ("cpu_ns_per_byte", False)):

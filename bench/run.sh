@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # copybench against reference tools, on a private loopback.
 #
-# Stream: for each size, round after round, A1, A2, A3, A2@32K (the client with
-# --rcvlowat 32K) and then
+# Stream: for each size, round after round, A1, A2, A3, A4, A2@32K (the client
+# with --rcvlowat 32K) and then
 # `iperf3 -c 127.0.0.1 -l SIZE -R` (the iperf3 server sends, its client
 # receives: the same direction as ours, where the A*_server sends). Each
 # implementation's ratio is taken against the iperf3 run of the same round;
@@ -15,7 +15,12 @@
 #     pred_A1 = 1 / (1/A2 + 1/memcpy)       (all in Gbit/s)
 # i.e. the sender does A2's work plus one extra copy of every byte.
 #
-# Request/response: A1, A2, A3 in rr mode and `sockperf ping-pong --tcp`,
+# A4 against A3 and A2: per round, A4's throughput and sender CPU per byte over
+# theirs, the median of those per-round ratios (A4:N runs A4 with --queue-depth
+# N, so depths can be compared side by side). Where io_uring is refused the A4
+# runs are skipped with a note.
+#
+# Request/response: A1, A2, A3, A4 in rr mode and `sockperf ping-pong --tcp`,
 # alternating, median p50/p99 round trip and the ratio ours/sockperf.
 #
 # Everything runs in a fresh network namespace (unshare -n) holding only a
@@ -34,8 +39,9 @@ usage: bench/run.sh [options]
   --rr-sizes LIST   rr reply sizes (default 64,4K)
   --rounds N        rounds per size, N >= 1 (default 3)
   --duration S      seconds per run, integer >= 1 (default 3)
-  --impls LIST      which of A1,A2,A3 (default A1,A2,A3,A2@32K); IMPL@BYTES runs IMPL with
-                    the client's --rcvlowat BYTES (stream only; plain IMPL: the client default)
+  --impls LIST      which of A1,A2,A3,A4 (default A1,A2,A3,A4,A2@32K); IMPL@BYTES runs IMPL with
+                    the client's --rcvlowat BYTES (stream only; plain IMPL: the client default);
+                    A4:N runs A4 with --queue-depth N (stream only)
   --footprint BYTES cold data: A1 and A2 (those of --impls) also run with the server's
                     --footprint BYTES, K/M/G suffixes, right after the hot runs of each
                     round (default 256M, --quick 32M; 0: no cold runs)
@@ -87,7 +93,7 @@ done
 if [ "$quick" = 1 ]; then
   : "${sizes=1K,64K}" "${rr_sizes=64}" "${rounds=1}" "${duration=1}" "${footprint=32M}"
 fi
-: "${sizes=1K,4K,16K,64K}" "${rr_sizes=64,4K}" "${rounds=3}" "${duration=3}" "${impls=A1,A2,A3,A2@32K}" "${footprint=256M}"
+: "${sizes=1K,4K,16K,64K}" "${rr_sizes=64,4K}" "${rounds=3}" "${duration=3}" "${impls=A1,A2,A3,A4,A2@32K}" "${footprint=256M}"
 
 [[ $rounds =~ ^[1-9][0-9]{0,2}$ ]] || die_usage "--rounds wants an integer in [1, 999], got '$rounds'"
 [[ $duration =~ ^[1-9][0-9]{0,3}$ ]] || die_usage "--duration wants whole seconds >= 1 (iperf3 -t is whole seconds), got '$duration'"
@@ -105,17 +111,19 @@ for s in "${SIZES[@]}" "${RR_SIZES[@]}"; do
   cb_size_bytes "$s" >/dev/null || die_usage "bad size '$s' ($CB_SIZE_GRAMMAR)"
 done
 for i in "${IMPLS[@]}"; do
-  case $i in A1|A2|A3) ;; A[123]@[0-9]*) [ -n "$(to_bytes "${i#*@}")" ] || die_usage "bad low-water mark in '$i'" ;;
-    *) die_usage "bad impl '$i' (A1, A2, A3, or e.g. A2@32K)" ;; esac
+  case $i in A1|A2|A3|A4) ;; A[1234]@[0-9]*) [ -n "$(to_bytes "${i#*@}")" ] || die_usage "bad low-water mark in '$i'" ;;
+    A4:*) if ! [[ ${i#A4:} =~ ^[1-9][0-9]{0,2}$ ]] || [ "${i#A4:}" -gt 256 ]; then die_usage "bad queue depth in '$i' (A4:N, N in 1..256)"; fi ;;
+    *) die_usage "bad impl '$i' (A1, A2, A3, A4, e.g. A2@32K, or A4:N)" ;; esac
 done
 FP_BYTES=$(to_bytes "$footprint")
 [ -n "$FP_BYTES" ] || die_usage "--footprint wants bytes with K/M/G suffixes (0: no cold runs), got '$footprint'"
 # Cold runs: IMPL%BYTES is IMPL's server with --footprint BYTES.
 COLD=()
 for i in "${IMPLS[@]}"; do case $i in A1|A2) [ "$FP_BYTES" = 0 ] || COLD+=("$i%$FP_BYTES") ;; esac; done
-# The rr runs ignore the receiver's low-water mark: only plain techniques run them.
+# The rr runs ignore the receiver's low-water mark (and send one message at a time): only plain
+# techniques run them.
 RR_IMPLS=()
-for i in "${IMPLS[@]}"; do [[ $i == *@* ]] || RR_IMPLS+=("$i"); done
+for i in "${IMPLS[@]}"; do [[ $i == *[@:]* ]] || RR_IMPLS+=("$i"); done
 PIN_S=() PIN_C=()
 if [ -n "$pin" ]; then
   [[ $pin =~ ^([0-9][0-9,-]*):([0-9][0-9,-]*)$ ]] || die_usage "--pin wants SERVER_CPUS:CLIENT_CPUS (e.g. 0:1), got '$pin'"
@@ -139,7 +147,7 @@ if [ -z "${CB_BENCH_NETNS:-}" ]; then
     apt-get update -qq >&2
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
   fi
-  for p in A1 A2 A3; do
+  for p in A1 A2 A3 A4; do
     for side in server client; do
       [ -x "$BIN/${p}_$side" ] || { echo "$PROG: $BIN/${p}_$side missing: run make" >&2; exit 1; }
     done
@@ -198,6 +206,7 @@ FAILS=()
 fail() { FAILS+=("$*"); say "FAILED: $*"; }
 
 declare -A GBPS RCPU SCPU STEAL ZCC ZCD MEMC MEMCOLD P50 P99
+A4_SKIP=""   # why A4 is skipped (io_uring refused here), once its server said so
 RX_CHUNK=""   # the client's recv size, from its result line
 IPERF_PORT=5201 SOCKPERF_PORT=11111
 
@@ -208,13 +217,21 @@ run_ours() {
   local srv_out srv_err
   srv_out=$(mktemp "$TMP/srv.XXXXXX") srv_err=$(mktemp "$TMP/srv-err.XXXXXX")
   local spid port cline sline st0 st1
-  local prog=${impl%%[@%]*} extra=() sextra=()
+  local prog=${impl%%[@%:]*} extra=() sextra=()
   [[ $impl == *@* ]] && extra=(--rcvlowat "$(to_bytes "${impl#*@}")")
   [[ $impl == *%* ]] && sextra=(--footprint "${impl#*%}")
+  [[ $impl == *:* ]] && sextra=(--queue-depth "${impl#*:}")
+  [ "$prog" = A4 ] && [ -n "$A4_SKIP" ] && return 0
   start_server "$srv_out" "$srv_err" "${PIN_S[@]}" "$BIN/${prog}_server" -p 0 -n 1 -q "${sextra[@]}"
   spid=$SPID port=$PORT
   if [ -z "$port" ]; then
     fail "$impl $mode $size: server did not start: $(head -c 300 "$srv_err")"; return 0
+  fi
+  if [ "$prog" = A4 ] && grep -q '^listening .* uring=0' "$srv_out"; then
+    A4_SKIP=$(grep -m 1 'io_uring unavailable' "$srv_err" || echo "io_uring unavailable")
+    say "A4 skipped: ${A4_SKIP#*: }"
+    kill "$spid" 2>/dev/null; wait_gone "$spid" 5 || true
+    return 0
   fi
   st0=$(stat_now)
   cline=$(timeout $((duration + 30)) "${PIN_C[@]}" "$BIN/${prog}_client" -H 127.0.0.1 -p "$port" -s "$size" -t 1 \
@@ -235,7 +252,7 @@ run_ours() {
     RX_CHUNK=$(field recv_chunk "$cline")
     # the send loops' CPU: a footprint's setup (about 1 s per 256 MiB) is not sending
     SCPU[$key]=$(pct "$(field send_cpu_s "$sline")" "$(field duration_s "$cline")")
-    if [ "$impl" = A3 ]; then
+    if [ "$prog" = A3 ] || [ "$prog" = A4 ]; then
       ZCC[$key]=$(field zc_copied "$sline")
       ZCD[$key]=$(field zc_completions "$sline")
     fi
@@ -377,12 +394,13 @@ hsize() { local n=$1; if [ $((n % 1048576)) = 0 ]; then echo "$((n >> 20))M"; el
       else
         ratio_txt="$(fmt "$(med "${ratios[@]}")") [$(minmax "${ratios[@]}")]"
       fi
-      if [ "$i" = A3 ]; then
+      if [[ $i == A3* || $i == A4* ]]; then
         zc=0 zd=0
         for r in $(seq 1 "$rounds"); do
-          zc=$((zc + ${ZCC[A3|$b|$r]:-0})) zd=$((zd + ${ZCD[A3|$b|$r]:-0}))
+          zc=$((zc + ${ZCC[$i|$b|$r]:-0})) zd=$((zd + ${ZCD[$i|$b|$r]:-0}))
         done
         note="zc_copied/zc_completions = $zc/$zd ($(pct "$zc" "$zd")% copied)"
+        [[ $i == A4* ]] && [ -n "$A4_SKIP" ] && note="skipped: ${A4_SKIP#*: }"
       fi
       if [ "$i" = A1 ] && has_impl A2; then
         preds=() vs=()
@@ -399,6 +417,37 @@ hsize() { local n=$1; if [ $((n % 1048576)) = 0 ]; then echo "$((n >> 20))M"; el
       echo "| $(hsize "$b") | $name | $(fmt "$(med "${g[@]}")" %.3f) | $ratio_txt | $(fmt "$(med "${rc[@]}")" %.1f) | $(fmt "$(med "${sc[@]}")" %.1f) | $(fmt "$(med "${st[@]}")" %.1f) | $note |"
     done
   done
+  a4s=()
+  for i in "${IMPLS[@]}"; do [[ $i == A4* ]] && a4s+=("$i"); done
+  if [ "${#a4s[@]}" -gt 0 ] && { has_impl A3 || has_impl A2; }; then
+    echo
+    echo "### io_uring zero-copy (A4) against A3 and A2, same rounds"
+    echo
+    echo "Per round: A4's Gbps over A3's (A2's), and its sender CPU per byte (server cpu_s / window / Gbps) over theirs; the median of the per-round ratios [range]. Throughput > 1 and CPU per byte < 1 favour A4."
+    [ -z "$A4_SKIP" ] || { echo; echo "A4 was skipped: ${A4_SKIP#*: }"; }
+    echo
+    echo "| size | impl | Gbps A4/A3 | Gbps A4/A2 | CPU per byte A4/A3 | CPU per byte A4/A2 |"
+    echo "|---|---|---|---|---|---|"
+    for s in "${SIZES[@]}"; do
+      b=$(to_bytes "$s")
+      for i in "${a4s[@]}"; do
+        cells=()
+        for what in GBPS CPB; do
+          for base in A3 A2; do
+            rs=()
+            for r in $(seq 1 "$rounds"); do
+              x=${GBPS[$i|$b|$r]:-} y=${GBPS[$base|$b|$r]:-}
+              if [ -z "$x" ] || [ -z "$y" ]; then continue; fi
+              if [ "$what" = GBPS ]; then rs+=("$(div "$x" "$y")")
+              else rs+=("$(div "$(div "${SCPU[$i|$b|$r]}" "$x")" "$(div "${SCPU[$base|$b|$r]}" "$y")")"); fi
+            done
+            cells+=("$(fmt "$(med "${rs[@]}")") [$(minmax "${rs[@]}")]")
+          done
+        done
+        echo "| $(hsize "$b") | $i | ${cells[0]} | ${cells[1]} | ${cells[2]} | ${cells[3]} |"
+      done
+    done
+  fi
   echo
   if [ "${#COLD[@]}" = 2 ]; then
     echo "### Hot vs cold data: A1 two-copy vs A2 one-copy"

@@ -52,6 +52,18 @@ struct cb_client_opts {
 };
 
 /*
+ * A technique's own server option, --NAME N: a whole number in [lo, hi],
+ * listed in --help. *value holds the default and receives what was given.
+ */
+struct cb_tech_opt {
+	const char *name;           /* the long option without its dashes: "queue-depth" */
+	const char *help;           /* what it does, for --help */
+	long long lo, hi;
+	long long *value;
+};
+#define CB_TECH_OPTS_MAX 4          /* per technique, at most */
+
+/*
  * Parse a number in [lo, hi]; on any error (empty, junk, out of range,
  * overflow) a usage error naming the option. Never atoi.
  */
@@ -60,8 +72,12 @@ double cb_parse_double(const char *opt, const char *arg, double lo, double hi);
 /* Sizes accept K/M/G suffixes (powers of two): 64K = 65536. */
 long long cb_parse_size(const char *opt, const char *arg, long long lo, long long hi);
 
-/* Return 0, or exit (0 after --help, 2 on a usage error). */
-void cb_server_parse(int argc, char **argv, const char *impl, struct cb_server_opts *o);
+/*
+ * Return 0, or exit (0 after --help, 2 on a usage error). topts: the
+ * technique's own options (NULL, or a list ended by a NULL name).
+ */
+void cb_server_parse(int argc, char **argv, const char *impl, const struct cb_tech_opt *topts,
+		     struct cb_server_opts *o);
 /* 1 GiB, or a quarter of MemTotal when that is less. */
 unsigned long long cb_default_mem_budget(void);
 void cb_client_parse(int argc, char **argv, const char *impl, struct cb_client_opts *o);

@@ -67,6 +67,7 @@ const char *cb_status_str(unsigned status)
 	case CB_BUSY: return "server busy (its --max-clients or memory budget is reached); try later";
 	case CB_NO_ROOM: return "the server's --footprint at this message size needs more than its whole "
 		"memory budget (--mem-budget)";
+	case CB_UNAVAILABLE: return "this technique is unavailable on the server's host (A4: io_uring refused; the server's first lines say why)";
 	}
 	return "unknown status";
 }

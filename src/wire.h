@@ -45,6 +45,7 @@ enum cb_status {
 	CB_NO_ZEROCOPY = 8,  /* SO_ZEROCOPY refused on this connection */
 	CB_BUSY = 9,         /* --max-clients or the memory budget reached: try later */
 	CB_NO_ROOM = 10,     /* --footprint at this size needs more than the whole memory budget */
+	CB_UNAVAILABLE = 11, /* the technique cannot run on this host (A4: io_uring refused) */
 };
 
 struct cb_hello {
@@ -60,7 +61,7 @@ struct cb_reply {
 	uint32_t magic;
 	uint16_t version;
 	uint16_t status;
-	uint16_t impl;      /* 1, 2 or 3: which technique the server runs */
+	uint16_t impl;      /* 1..4: which technique the server runs */
 	uint16_t reserved16;
 	uint32_t reserved32;
 };

@@ -33,15 +33,20 @@ tests/bin/fail_zerocopy.so: tests/tools/fail_zerocopy.c
 	@mkdir -p tests/bin
 	$(CC) -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
 
+# Runs a program with io_uring_setup refused by a seccomp filter (tests/t_truth.sh, A4).
+tests/bin/no_uring: tests/tools/no_uring.c
+	@mkdir -p tests/bin
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
 # ---- sanitizer builds -----------------------------------------------------
-# build-asan/ and build-tsan/ hold the six programs and tests/bin/unit_*.
+# build-asan/ and build-tsan/ hold the eight programs and tests/bin/unit_*.
 define SAN_BUILD
 $(1)/%.o: %.c $(LIB_HDR)
 	@mkdir -p $$(dir $$@)
 	$$(SAN_CC) $(2) -c -o $$@ $$<
 
 $(addprefix $(1)/,$(PROGS)): $(1)/%: $(1)/%.o $(addprefix $(1)/,$(LIB_OBJ))
-	$$(SAN_CC) $(2) -o $$@ $$^ -lm
+	$$(SAN_CC) $(2) -o $$@ $$^ -lm $$($$*_LIBS)
 
 $(1)/tests/bin/%: tests/%.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(1)/tests/bin

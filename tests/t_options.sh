@@ -44,7 +44,7 @@ accept() {
   fi
 }
 
-for impl in A1 A2 A3; do
+for impl in A1 A2 A3 A4; do
   s=${impl}_server c=${impl}_client
   # ---- server ----
   P='-p/--port'
@@ -184,6 +184,21 @@ for impl in A1 A2 A3; do
   like "$out" "130 interrupted" "$c --help names exit code 130"
 done
 rm -f /tmp/cb_opt_err.$$
+
+# A technique's own option: A4's --queue-depth, range-checked like every number; the others
+# do not have it. --help lists it with its range and default.
+Q='--queue-depth'
+for v in 0 257 -1 "$OVER" x 1.5 ''; do reject A4_server "$Q" --queue-depth "$v"; done
+reject A4_server "$Q.*missing" --queue-depth
+reject A4_server "$Q" --queue-depth=
+for impl in A1 A2 A3; do reject "${impl}_server" "'--queue-depth'" --queue-depth 8; done
+out=$(timeout "$TMO" "$BIN/A4_server" --help 2>/dev/null)
+like "$out" "--queue-depth N .*1\.\.256 \(default [0-9]+\)" "A4_server --help: --queue-depth with its range and default"
+for v in 1 256; do
+  start_server A4 --queue-depth "$v"
+  like "$(sed -n 1p "$SRV_OUT")" "^listening .* queue_depth=$v " "A4_server --queue-depth $v is accepted and stated in the first line"
+  kill -TERM "$SRV_PID"; wait "$SRV_PID"; rm -f "$SRV_OUT" "$SRV_ERR"
+done
 
 # One size grammar everywhere: the clients (cb_parse_size), run_experiments.sh --sizes and the
 # bench scripts (lib/size.sh) accept and refuse exactly the same sizes.

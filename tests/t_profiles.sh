@@ -72,7 +72,7 @@ if grep -q 'profiles left out: .*unresolved' <<<"$log"; then
 else
   check "profiles.csv written next to results.csv" test -s "$prof"
   is "$(head -n 1 "$prof" 2>/dev/null)" "impl,size,side,category,share,samples,event,threads,steal_pct,netns" "profiles.csv header"
-  is "$(($(wc -l <"$prof") - 1))" 72 "72 rows: 3 techniques x 2 sides x 12 categories"
+  is "$(($(wc -l <"$prof") - 1))" 78 "78 rows: 3 techniques x 2 sides x 13 categories"
   sums=$(awk -F, 'NR > 1 { s[$1 " " $3] += $5 } END { for (k in s) printf "%s=%.2f\n", k, s[k] }' "$prof" | sort | tr '\n' ' ')
   is "$sums" "A1 client=100.00 A1 server=100.00 A2 client=100.00 A2 server=100.00 A3 client=100.00 A3 server=100.00 " \
     "every profile's shares sum to 100"
