@@ -142,7 +142,7 @@ def summary_markdown(rows, info):
     lines.append("")
 
     lines += ["## Where the one-copy and zero-copy paths pay off", ""]
-    for a in [i for i in impls if i != "A1"] or ["A2", "A3"]:
+    for a in report_mod.impl_order(set(impls) - {"A1"} | {"A2", "A3"}):
         if a not in impls or "A1" not in impls:
             lines.append(f"- {a} vs A1: not measured (both needed).")
             continue

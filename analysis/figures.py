@@ -387,18 +387,20 @@ def spec_stream_latency(rows, info, profiles=None):
     left_out = distinct([r for r in rows if not one_way_valid_row(r)], "path")
     valid = [r for r in main_rows(rows) if one_way_valid_row(r) and r["mode"] == "stream"]
     ser = []
-    for impl in [i for i in impl_order(distinct(valid, "impl")) if i != "A1"]:
-        pts = []
-        for s in distinct(valid, "msg_size", impl=impl):
-            for t in distinct(valid, "threads", impl=impl, msg_size=s):
-                thr = [median_of(valid, "throughput_gbps", impl=i, msg_size=s, threads=t) for i in (impl, "A1")]
-                lat = [median_of(valid, "lat_p50_us", impl=i, msg_size=s, threads=t) for i in (impl, "A1")]
-                if all(thr) and all(lat):
-                    pts.append((thr[0] / thr[1], lat[0] / lat[1]))
-        if pts:
-            pts.sort()
-            ser.append(Series(f"{IMPL_NAMES.get(impl, impl)} / A1", [x for x, _ in pts], [y for _, y in pts],
-                              [y for _, y in pts], [y for _, y in pts], IMPL_COLORS.get(impl, "C4"), "none", "o"))
+    for k, (path, sub) in enumerate(by_path(valid)):
+        for impl in [i for i in impl_order(distinct(sub, "impl")) if i != "A1"]:
+            pts = []
+            for s in distinct(sub, "msg_size", impl=impl):
+                for t in distinct(sub, "threads", impl=impl, msg_size=s):
+                    thr = [median_of(sub, "throughput_gbps", impl=i, msg_size=s, threads=t) for i in (impl, "A1")]
+                    lat = [median_of(sub, "lat_p50_us", impl=i, msg_size=s, threads=t) for i in (impl, "A1")]
+                    if all(thr) and all(lat):
+                        pts.append((thr[0] / thr[1], lat[0] / lat[1]))
+            if pts:
+                pts.sort()
+                ser.append(Series(f"{IMPL_NAMES.get(impl, impl)} / A1" + (f", {path}" if path else ""),
+                                  [x for x, _ in pts], [y for _, y in pts], [y for _, y in pts], [y for _, y in pts],
+                                  IMPL_COLORS.get(impl, "C4"), "none", "os^D"[k % 4]))
     if not ser:
         why = ("server and client ran on different hosts, whose clocks differ, so one-way latency is not valid"
                if left_out else "no stream one-way latency with A1 beside another technique")

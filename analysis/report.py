@@ -74,6 +74,33 @@ def pct_span(vals):
 
 
 # ----------------------------------------------------------------------------------------------
+# a memo for the many medians and pairings one report asks of the same rows: keyed by the list's
+# identity, holding the list itself so the identity cannot be reused while the entry lives;
+# emptied at the start and end of every report
+
+_MEMO = {}
+
+
+def _memo(key, rows, compute):
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0] is rows:
+        return hit[1]
+    v = compute()
+    _MEMO[key] = (rows, v)
+    return v
+
+
+def med(rows, col, **match):
+    """median_of, remembered for the duration of one report."""
+    return _memo(("med", id(rows), col, tuple(sorted(match.items()))), rows, lambda: median_of(rows, col, **match))
+
+
+def pairs(rows, a, b, metric, mode="stream"):
+    """pair_logs, remembered for the duration of one report."""
+    return _memo(("pairs", id(rows), a, b, metric, mode), rows, lambda: pair_logs(rows, a, b, metric, mode))
+
+
+# ----------------------------------------------------------------------------------------------
 # footprint (cold data) rows: kept out of the main grid, answered in their own slot
 
 def footprint_of(r):
@@ -126,21 +153,21 @@ class Cmp:
 
 
 def spread_of(rows, a, b, metric, mode="stream"):
-    return pooled_spread(pair_logs(rows, a, b, metric, mode))
+    return pooled_spread(pairs(rows, a, b, metric, mode))
 
 
 def compare(rows, a, b, metric, size, threads=None, mode="stream", higher_better=True, spread=None):
     """Cmp of a vs b on metric at (mode, size, threads); threads None pools every connection count
     of that size. None when the two have no repetition in common."""
-    logs = pair_logs(rows, a, b, metric, mode)
+    logs = pairs(rows, a, b, metric, mode)
     sel = [v for (s, t), vs in logs.items() if s == size and (threads is None or t == threads) for v in vs]
     if not sel:
         return None
     sp = spread if spread is not None else pooled_spread(logs)
     m = {} if threads is None else {"threads": threads}
     return Cmp(a, b, size, threads, interval(sel, sp, a, b, higher_better),
-               median_of(rows, metric, mode=mode, impl=a, msg_size=size, **m),
-               median_of(rows, metric, mode=mode, impl=b, msg_size=size, **m))
+               med(rows, metric, mode=mode, impl=a, msg_size=size, **m),
+               med(rows, metric, mode=mode, impl=b, msg_size=size, **m))
 
 
 def size_verdicts(rows, a, b, metric="throughput_gbps", mode="stream", higher_better=True):
@@ -197,8 +224,8 @@ class Step:
 def _step_ratio(rows, impl, mode, metric, lo, hi, per_conn=False, invert=False):
     rs = []
     for size in distinct(rows, "msg_size", mode=mode, impl=impl):
-        mlo = median_of(rows, metric, mode=mode, impl=impl, msg_size=size, threads=lo)
-        mhi = median_of(rows, metric, mode=mode, impl=impl, msg_size=size, threads=hi)
+        mlo = med(rows, metric, mode=mode, impl=impl, msg_size=size, threads=lo)
+        mhi = med(rows, metric, mode=mode, impl=impl, msg_size=size, threads=hi)
         if mlo and mhi:
             if per_conn:
                 mlo, mhi = mlo / lo, mhi / hi
@@ -270,8 +297,8 @@ def extra_cpu_per_fragment(rows, impl, base="A1"):
     """{size: extra server ns of CPU per fragment of impl over base} (median cpu_ns_per_byte x size / 8)."""
     out = {}
     for s in distinct(rows, "msg_size", mode="stream"):
-        ci = median_of(rows, "cpu_ns_per_byte", mode="stream", impl=impl, msg_size=s)
-        cb = median_of(rows, "cpu_ns_per_byte", mode="stream", impl=base, msg_size=s)
+        ci = med(rows, "cpu_ns_per_byte", mode="stream", impl=impl, msg_size=s)
+        cb = med(rows, "cpu_ns_per_byte", mode="stream", impl=base, msg_size=s)
         if ci is not None and cb is not None:
             out[s] = (ci - cb) * s / FIELDS_PER_MESSAGE
     return out
@@ -311,10 +338,16 @@ def profile_threads(profiles_meta):
     return profiles_meta.get("threads") if profiles_meta else None
 
 
+def rep_minutes(rows):
+    """Minutes of measuring windows one repetition of this grid takes (sum of duration_s of rep 1)."""
+    first = min((r["rep"] for r in rows if r.get("rep") is not None), default=None)
+    return sum(r["duration_s"] or 0 for r in rows if r.get("rep") == first) / 60 if first is not None else None
+
+
 def copy_ns_per_byte(rows, profiles, impl, size, threads):
     """Server CPU ns per byte spent copying: the profile's copy shares x the sweep's CPU per byte at
     the profiled connection count (two measurements of one configuration; None when either lacks)."""
-    cpu = median_of(rows, "cpu_ns_per_byte", mode="stream", impl=impl, msg_size=size, threads=threads)
+    cpu = med(rows, "cpu_ns_per_byte", mode="stream", impl=impl, msg_size=size, threads=threads)
     sh = [share(profiles, impl, size, c) for c in COPY_CATS]
     if cpu is None or all(s is None for s in sh):
         return None
@@ -418,7 +451,7 @@ def q1(ctx):
     best = {}
     for s in distinct(rows, "msg_size", mode="stream"):
         for t in distinct(rows, "threads", mode="stream", msg_size=s):
-            meds = {i: median_of(rows, "throughput_gbps", mode="stream", impl=i, msg_size=s, threads=t)
+            meds = {i: med(rows, "throughput_gbps", mode="stream", impl=i, msg_size=s, threads=t)
                     for i in ctx.impls}
             meds = {i: m for i, m in meds.items() if m is not None}
             if meds:
@@ -525,10 +558,10 @@ def footprint_generic(ctx, q):
                 for fp in sorted({footprint_of(r) for r in cold if r["impl"] == i and r["msg_size"] == s
                                   and r["threads"] == t}):
                     sel = [r for r in cold if footprint_of(r) == fp]
-                    hot_c = median_of(ctx.rows, "cpu_ns_per_byte", mode="stream", impl=i, msg_size=s, threads=t)
-                    cold_c = median_of(sel, "cpu_ns_per_byte", mode="stream", impl=i, msg_size=s, threads=t)
-                    hot_t = median_of(ctx.rows, "throughput_gbps", mode="stream", impl=i, msg_size=s, threads=t)
-                    cold_t = median_of(sel, "throughput_gbps", mode="stream", impl=i, msg_size=s, threads=t)
+                    hot_c = med(ctx.rows, "cpu_ns_per_byte", mode="stream", impl=i, msg_size=s, threads=t)
+                    cold_c = med(sel, "cpu_ns_per_byte", mode="stream", impl=i, msg_size=s, threads=t)
+                    hot_t = med(ctx.rows, "throughput_gbps", mode="stream", impl=i, msg_size=s, threads=t)
+                    cold_t = med(sel, "throughput_gbps", mode="stream", impl=i, msg_size=s, threads=t)
                     if hot_c and cold_c:
                         ups.append((cold_c / hot_c, i))
                     lines.append(f"| {i} | {fmt_size(s)} | {t} | {fmt_size(int(fp))} | {fmt_num(hot_c)} → {fmt_num(cold_c)}"
@@ -553,7 +586,7 @@ def _apply(a, ans):
 
 def level_change(rows, col, a, b):
     """Interval of b/a misses per KiB over every stream configuration (paired, pooled)."""
-    logs = pair_logs(rows, b, a, col)
+    logs = pairs(rows, b, a, col)
     sel = [v for vs in logs.values() for v in vs]
     return interval(sel, pooled_spread(logs), b, a, higher_better=False) if sel else None
 
@@ -666,7 +699,7 @@ def q3(ctx):
     trend = {}
     for i in ctx.impls:
         for col, name in metrics:
-            gm = [geomean([median_of(rows, col, mode="stream", impl=i, msg_size=s, threads=t) for s in sizes])
+            gm = [geomean([med(rows, col, mode="stream", impl=i, msg_size=s, threads=t) for s in sizes])
                   for t in threads]
             trend.setdefault(col, {})[i] = gm
             a.table.append(f"| {i} | {name} | " + " | ".join(fmt_num(v) for v in gm) + " |")
@@ -685,14 +718,16 @@ def q3(ctx):
     if cpu:
         steady = [i for i, w in words.items() if w != "not monotonic"]
         odd = [i for i, w in words.items() if w == "not monotonic"]
-        cpu_txt = (f"server CPU per byte from {lo} to {hi} connections: {span(cpu.values(), lambda v: f'x{v:.2f}')}"
-                   + (f" ({', '.join(odd)} not monotonic)" if odd and steady else " (not monotonic)" if odd else ""))
+        way = "falls" if max(cpu.values()) < 1 else "rises" if min(cpu.values()) > 1 else "changes"
+        cpu_txt = (f"server CPU per byte {way} from {lo} to {hi} connections "
+                   f"({span(cpu.values(), lambda v: f'x{v:.2f}')}"
+                   + (f"; {', '.join(odd)} not monotonic)" if odd and steady else "; not monotonic)" if odd else ")"))
     cs = trend.get("cs_per_mib", {})
     jumps = {i: v[1] / v[0] for i, v in cs.items() if len(v) > 1 and v[0] and v[1]}
     if not hw:
-        a.head = ("Not measurable as cache misses here (no counters); " + cpu_txt
-                  + (f", while context switches per MiB jump x{span(jumps.values(), lambda v: f'{v:.0f}')} "
-                     f"from {threads[0]} to {threads[1]} and are not monotonic after (Q6)" if jumps else "") + ".")
+        a.head = ("Not measurable as cache misses here (no counters). Where contention would cost, the " + cpu_txt
+                  + (f"; context switches per MiB jump x{span(jumps.values(), lambda v: f'{v:.0f}')} "
+                     f"from {threads[0]} to {threads[1]}, then fall (Q6)" if jumps else "") + ".")
     else:
         l1 = change(hw[0][0])
         per_cpu = {i: l1[i] / cpu[i] for i in l1 if i in cpu and cpu[i]}
@@ -711,8 +746,7 @@ def q3(ctx):
                      "(Q6, measured): a scheduling cost, not a cache one.")
     if not hw:
         a.why.append("No counters (Q2). Standard explanation of contention: a thread resuming on a CPU another "
-                     "thread just used refills the caches that thread evicted; misses per unit of CPU time would "
-                     "show it, on a machine with counters or with the footprint sweep's cold data.")
+                     "thread just used refills the caches that thread evicted; misses per unit of CPU time show it.")
     return a
 
 
@@ -776,11 +810,13 @@ def q4(ctx):
         a.numbers.update(detect_size=lim, detect_config=sp.half_width(n), spread=sp.s)
         gaps = sorted({round(g, 3) for g in (0.02, most / 100 if most else None) if g and g > 0.005})
         a.numbers["reps_needed"] = {g: sp.reps_needed(g, k) for g in gaps}
-        a.why.append(f"Detection limit: {n} repetitions resolve ±{100 * lim:.1f}% at one size and "
-                     f"±{100 * sp.half_width(n):.1f}% at one configuration [Appendix A]; a true gap of "
-                     + " or ".join(f"{100 * g:.{0 if g * 100 == round(g * 100) else 1}f}%" for g in gaps)
-                     + " at one size shows in 4 runs of 5 with "
-                     + " or ".join(str(sp.reps_needed(g, k)) for g in gaps) + " repetitions (`--reps`).")
+        win = rep_minutes(rows)
+        a.why.append(f"Detection limit: {n} repetitions resolve ±{100 * lim:.1f}% at one size, ±{100 * sp.half_width(n):.1f}% "
+                     "at one configuration [Appendix A]; showing a true gap 4 times in 5 at one size takes "
+                     + ", ".join(f"{sp.reps_needed(g, k)} repetitions for {100 * g:.{0 if g * 100 == round(g * 100) else 1}f}%"
+                                 + (f" (≈{sp.reps_needed(g, k) * win / 60:.1f} h of windows)" if win and
+                                    sp.reps_needed(g, k) * win > 60 else "") for g in gaps)
+                     + " (`--reps N`).")
     return a
 
 
@@ -835,16 +871,17 @@ def q5(ctx):
                      + (f"{z} makes A2's one copy plus pinning and completions (Q1), so it cannot beat A1 at any size."
                         if share_z >= 50 else "most sends avoided the copy, so it wins where the copy saved outweighs "
                                               "the pinning and completions."))
-    frag = extra_cpu_per_fragment(rows, z)
-    p = ctx.profiles
-    if frag and p and ctx.prof_threads:
-        top = max(frag)
+    p, t = ctx.profiles, ctx.prof_threads
+    sizes = distinct(rows, "msg_size", mode="stream", impl=z)
+    if p and t and sizes:
+        top = sizes[-1]
         mc = share(p, "A1", top, "user-space copy")
-        cpu = median_of(rows, "cpu_ns_per_byte", mode="stream", impl="A1", msg_size=top, threads=ctx.prof_threads)
-        if mc is not None and cpu:
-            a.why.append(f"At {fmt_size(top)}, {z} costs {fmt_num(frag[top])} ns more CPU per fragment than A1, while "
-                         f"A1's whole `memcpy` costs about {fmt_num(mc / 100 * cpu * top / FIELDS_PER_MESSAGE)} ns per "
-                         f"fragment [table P × `cpu_ns_per_byte`]: the copy A3 avoids is the cheaper part.")
+        c1, cz = (med(rows, "cpu_ns_per_byte", mode="stream", impl=i, msg_size=top, threads=t) for i in ("A1", z))
+        if mc is not None and c1 and cz:
+            per = top / FIELDS_PER_MESSAGE
+            a.why.append(f"At {fmt_size(top)}, {conn_label(t)}: {z} costs {fmt_num((cz - c1) * per)} ns more CPU per "
+                         f"fragment than A1; the copy it saves here, A1's `memcpy`, costs {fmt_num(mc / 100 * c1 * per)} "
+                         "ns per fragment [`cpu_ns_per_byte`, table P].")
     if ctx.path in LOCAL_PATHS:
         a.why.append("Where it can win: through a NIC with scatter-gather nothing is copied on the send side, and "
                      "the kernel's documentation expects a gain from writes of about 10 KB (standard explanation). "
@@ -875,7 +912,7 @@ def cand_cold(ctx):
         return None
     best = None
     for metric, higher, what in (("throughput_gbps", True, "throughput"), ("cpu_ns_per_byte", False, "CPU per byte")):
-        logs = pair_logs(cold, "A1", "A2", metric)
+        logs = pairs(cold, "A1", "A2", metric)
         sp = pooled_spread(logs)
         for (s, t), v in logs.items():
             iv = interval(v, sp, "A1", "A2", higher)
@@ -924,7 +961,7 @@ def cs_by_threads(ctx):
     rows = ctx.rows
     threads = distinct(rows, "threads", mode="stream")
     sizes = distinct(rows, "msg_size", mode="stream")
-    return threads, {i: [geomean([median_of(rows, "cs_per_mib", mode="stream", impl=i, msg_size=s, threads=t)
+    return threads, {i: [geomean([med(rows, "cs_per_mib", mode="stream", impl=i, msg_size=s, threads=t)
                                   for s in sizes]) for t in threads] for i in ctx.impls}
 
 
@@ -965,8 +1002,8 @@ def cand_latency(ctx):
     n, cells = 0, 0
     for s in distinct(st, "msg_size"):
         for t in distinct(st, "threads", msg_size=s):
-            lat = {i: median_of(st, "lat_p50_us", impl=i, msg_size=s, threads=t) for i in ctx.impls}
-            thr = {i: median_of(st, "throughput_gbps", impl=i, msg_size=s, threads=t) for i in ctx.impls}
+            lat = {i: med(st, "lat_p50_us", impl=i, msg_size=s, threads=t) for i in ctx.impls}
+            thr = {i: med(st, "throughput_gbps", impl=i, msg_size=s, threads=t) for i in ctx.impls}
             lat = {i: v for i, v in lat.items() if v is not None and thr.get(i)}
             if len(lat) < 2:
                 continue
@@ -1044,33 +1081,35 @@ def explain_switches(ctx, c):
     by_c = sum(r["by_client"] for r in free) / max(1, sum(r["switches"] for r in free))
     one = [r for r in w if r["pin"] == "0:0"]
     two = [r for r in w if r["pin"] == "0:1"]
-    rounds = len({r["round"] for r in w})
-    rounds = f"{rounds} round{'s' if rounds != 1 else ''}"
-    load = span([r["procs_running"] for r in w], lambda v: f"{v:.0f}")
-    c.why.append(f"Measured for this question [bench/wakeups.csv: `bench/wakeups.py` records every switch and "
-                 f"wake-up of the server; {w[0]['impl']} {fmt_size(int(w[0]['size']))}, {rounds}, "
-                 f"{w[0].get('date', '')[:10]}]: {100 * by_c:.0f}% of its switches left it runnable and gave the CPU to "
-                 "the client thread it had just woken; per MiB, switches "
-                 f"{span([med([r for r in free if r['conns'] == n], 'switches') for n in sorted({r['conns'] for r in free})])}"
-                 f" vs client wake-ups {span([med([r for r in free if r['conns'] == n], 'wakeups') for n in sorted({r['conns'] for r in free})])}.")
+    n_rounds = len({r["round"] for r in w})
+    ns = sorted({r["conns"] for r in free if r["conns"] > 1})
+    at = {n: [r for r in free if r["conns"] == n] for n in ns}
+    c.why.append(f"Measured for this question [bench/wakeups.csv: `bench/wakeups.py` records every switch and wake-up "
+                 f"of the server; {w[0]['impl']} {fmt_size(int(w[0]['size']))}, {n_rounds} round"
+                 f"{'s' if n_rounds != 1 else ''}, {w[0].get('date', '')[:10]}]: {100 * by_c:.0f}% of its switches "
+                 "left it runnable and handed the CPU to the client thread it had just woken"
+                 + (("; per MiB, switches " + " and ".join(f"{fmt_num(med(at[n], 'switches'))} ({n} conn.)" for n in ns)
+                     + ", client wake-ups " + " and ".join(fmt_num(med(at[n], 'wakeups')) for n in ns)) if ns else "")
+                 + ".")
     if one and two:
-        c.why.append(f"A/B, 1 connection: server and client pinned to one CPU: {fmt_num(med(one, 'switches'))} "
-                     f"switches per MiB; to two CPUs: {fmt_num(med(two, 'switches'))} "
-                     f"({fmt_num(med(two, 'by_client'))} to the client).")
+        _, cs = cs_by_threads(ctx)
+        first = [v[0] for v in cs.values() if v and v[0] is not None]
+        lone = [r for r in free if r["conns"] == 1]
+        c.why.append(f"A/B, 1 connection: server and client pinned to one CPU, {fmt_num(med(one, 'switches'))} "
+                     f"switches per MiB; to two CPUs, {fmt_num(med(two, 'switches'))}, none to the client"
+                     + (f", as the sweep's 1 connection ({span(first)} [Q3's table])" if first else "")
+                     + (f". Unpinned beside other work ({span([r['procs_running'] for r in w], lambda v: f'{v:.0f}')} "
+                        f"tasks running) the client often shared the sender's CPU: {fmt_num(med(lone, 'switches'))}."
+                        if lone else "."))
     c.why.append("So the sweep counts wake-ups of a receiver sharing the sender's CPU: over veth the receive path "
-                 "runs in the sender's softirq, wakes the client, and the scheduler lets it preempt. With 1 "
-                 "connection on 2 CPUs the receiver has its own CPU, as in the two-CPU pin.")
-    ns = sorted({r["conns"] for r in free})
+                 "runs in the sender's softirq and wakes the client, which the scheduler lets preempt the sender. With "
+                 "1 connection on 2 CPUs the receiver has a CPU of its own.")
     if len(ns) > 1:
-        lo, hi = med([r for r in free if r["conns"] == ns[1] if len(ns) > 2] or [r for r in free if r["conns"] == ns[0]],
-                     "wakeups"), med([r for r in free if r["conns"] == ns[-1]], "wakeups")
-        falls = lo and hi and hi < lo
-        c.why.append("The fall at many connections: a receiver already waiting for a CPU with data queued needs no "
-                     "wake-up (standard explanation); "
-                     + (f"measured: wake-ups per MiB fall too ({fmt_num(lo)} → {fmt_num(hi)})."
-                        if falls else
-                        f"not reproduced here ({fmt_num(lo)} → {fmt_num(hi)} wake-ups per MiB, with {load} tasks "
-                        "running beside it), so it stays the standard explanation."))
+        lo, hi = med(at[ns[0]], "wakeups"), med(at[ns[-1]], "wakeups")
+        c.why.append(f"Why fewer at {ns[-1]} connections: a receiver already waiting for a CPU, with data queued, needs "
+                     "no wake-up (standard explanation); "
+                     + (f"the wake-ups per MiB fall with the switches ({fmt_num(lo)} → {fmt_num(hi)})." if hi < lo else
+                        f"not reproduced in this measurement ({fmt_num(lo)} → {fmt_num(hi)} wake-ups per MiB)."))
     return c
 
 
@@ -1101,6 +1140,13 @@ def q6(ctx):
 # ----------------------------------------------------------------------------------------------
 # the appendix
 
+def pooled_limit(sp, reps, k):
+    """The detection limit at one size with reps repetitions, the spread as measured (its degrees of
+    freedom follow the repetitions: configurations x (reps - 1))."""
+    from analysis.stats import Spread
+    return Spread(sp.s, max(1, sp.configs * (reps - 1)), sp.configs).half_width(reps * k)
+
+
 def appendix_stats(ctx):
     rows = ctx.rows
     n = reps_per_config(rows)[0]
@@ -1119,12 +1165,17 @@ def appendix_stats(ctx):
             lines.append(f"| {x}/A1 | {name} | {100 * sp.s:.1f}% (df {sp.df}) | ±{100 * sp.half_width(n):.1f}% | "
                          f"±{100 * sp.half_width(n * k):.1f}% | "
                          + " / ".join(str(sp.reps_needed(g, k)) for g in (0.02, 0.05, 0.08)) + " |")
-    win = sum(r["duration_s"] or 0 for r in rows if r.get("rep") == 1) / 60
+    win = rep_minutes(rows) or 0
+    sp = spread_of(rows, ctx.impls[1], "A1", "throughput_gbps") if len(ctx.impls) > 1 else None
+    if sp:
+        lines += ["", f"What `--reps N` buys ({ctx.impls[1]}/A1 throughput, one size): "
+                  + ", ".join(f"N = {m}: ±{100 * pooled_limit(sp, m, k):.1f}%" for m in (2, 3, 4, 6, 10))
+                  + f"; each repetition adds {win:.1f} min of measuring windows."]
     lines += ["", f"Spread: standard deviation of the log of the paired ratio, pooled over every configuration of "
               "that pair and metric. Detection limit: half-width of the 95% interval (t distribution), the smallest "
               "gap these repetitions can call measurable. Repetitions needed: for a true gap to come out measurable "
-              f"4 times in 5 (80% power). One repetition of this grid measures for {win:.1f} min "
-              "(Σ `duration_s`), plus the start and stop of every run.", ""]
+              "4 times in 5 (80% power). Measuring windows: Σ `duration_s` of one repetition, without the start and "
+              "stop of every run.", ""]
     return lines
 
 
@@ -1143,7 +1194,7 @@ def appendix_latency(ctx):
             for t in threads:
                 parts = []
                 for i in ctx.impls:
-                    m = median_of(rr, "lat_p50_us", impl=i, msg_size=s, threads=t)
+                    m = med(rr, "lat_p50_us", impl=i, msg_size=s, threads=t)
                     if m is None:
                         continue
                     c = compare(rr, i, "A1", "lat_p50_us", s, t, "rr", False, sps[i]) if i != "A1" else None
@@ -1193,7 +1244,7 @@ def appendix_inputs(ctx, csv_name, profiles_name):
             f"- results: `{csv_name}`, {len(rows)} runs ({len(ctx.cold)} of them cold-data footprint rows), "
             f"{lo if lo == hi else f'{lo}-{hi}'} repetitions per configuration; every number is a median over "
             "repetitions or a paired ratio.",
-            f"- {machine_label(info)}; {run_label(info, ctx.rows)}"
+            f"- machine and path: in the first lines of this report"
             + (f"; code: commit {info['git_commit']}" if info.get("git_commit") else "") + ".",
             f"- hardware counters with data: {', '.join(hw) if hw else 'none (perf: <not supported>)'}; steal "
             + (f"median {statistics.median(st):.2f}%, max {max(st):.2f}% of CPU time per run." if st else "not recorded."),
@@ -1259,9 +1310,11 @@ def figure_lines(ctx):
 
 
 def report_markdown(rows, info, profiles=None, csv_name="results.csv", profiles_name="profiles.csv", wakeups=None):
-    """The whole report; a CSV that mixes network paths gets one report per path."""
+    """The whole report; a CSV that mixes network paths gets one report per path. wakeups: the rows
+    of Q6's measurement; None reads bench/wakeups.csv, False means none."""
     if wakeups is None:
         wakeups = load_wakeups()
+    wakeups = wakeups or None
     paths = distinct(rows, "path")
     if len(paths) > 1:
         what = "these CSVs mix" if info.get("inputs") else "this CSV mixes"
@@ -1275,6 +1328,14 @@ def report_markdown(rows, info, profiles=None, csv_name="results.csv", profiles_
 
 
 def _report_one(rows, info, profiles, csv_name, profiles_name, wakeups):
+    _MEMO.clear()
+    try:
+        return _report_text(rows, info, profiles, csv_name, profiles_name, wakeups)
+    finally:
+        _MEMO.clear()
+
+
+def _report_text(rows, info, profiles, csv_name, profiles_name, wakeups):
     ctx = context(rows, info, profiles, wakeups)
     answers = [q(ctx) for q in QUESTIONS]
     lo, _ = reps_per_config(ctx.rows)
