@@ -1211,7 +1211,7 @@ def appendix_latency(ctx):
         lines += [f"Stream one-way latency is queueing delay: {c.claim[0].lower() + c.claim[1:]}. In a saturated "
                   "stream a message waits behind the bytes already queued; a slow sender keeps the queue short, so "
                   "its messages arrive sooner. By Little's law the KiB queued per connection = one-way p50 × "
-                  "per-connection rate (stream_latency_vs_size.png).", ""]
+                  "per-connection rate (stream_latency_vs_throughput.png).", ""]
     return lines
 
 

@@ -87,8 +87,8 @@ pngs "with counters: every figure a valid PNG" "$tmp/hw_plots"
 if [ -n "$MPL" ]; then check "with counters: CPU time per byte drawn on its own (Figure 4 shows cycles)" png_ok_one "$tmp/hw_plots/cpu_ns_per_byte_vs_size.png"; fi
 sum=$(cat "$tmp/hw_plots/summary.md" 2>/dev/null)
 like "$sum" "Synthetic CPU 9000" "summary names the machine from the side file"
-like "$sum" 'A2 outperforms A1 from \*\*4 KiB\*\*' "summary: A2 beats A1 from 4 KiB (noise rule)"
-like "$sum" 'A3 outperforms A1 from \*\*16 KiB\*\*' "summary: A3 beats A1 from 16 KiB (noise rule)"
+like "$sum" 'A2 outperforms A1 from \*\*4 KiB\*\*' "summary: A2 beats A1 from 4 KiB (paired rule)"
+like "$sum" 'A3 outperforms A1 from \*\*16 KiB\*\*' "summary: A3 beats A1 from 16 KiB (paired rule)"
 like "$sum" '\| 64 KiB \| A3 15\.0 \| A3 22\.5 \|' "summary: the fastest technique, measurably ahead, per size and connection count"
 like "$sum" 'Overall: 50\.0% of 48000 completed zero-copy sends were copied' "summary: share of zero-copy sends copied"
 like "$sum" 'hardware counters: yes' "summary: counter availability"
