@@ -409,7 +409,8 @@ def part_a(ctx):
              "| technique | send path | CPU copies of each byte, sending | vs A1 | figure |", "|---|---|---|---|---|"]
     for i in ctx.impls:
         how, n, change, fig = PART_A.get(i, (IMPL_NAMES.get(i, i), "see docs/programs.md", "", ""))
-        lines.append(f"| {IMPL_NAMES.get(i, i)} | {how} | {n} | {change} | {fig} |")
+        links = ", ".join(f"[{f}]({f})" for f in fig.split(", ") if f)
+        lines.append(f"| {IMPL_NAMES.get(i, i)} | {how} | {n} | {change} | {links} |")
     lines += ["", "Every technique's receiver makes one more copy, kernel → user in `recv()` (`tcp_recvmsg`): the "
               "client is one program for all. The message is 8 fields of size/8 bytes, each its own `malloc`; a "
               "*fragment* is one field.", ""]
@@ -432,7 +433,7 @@ def profile_table(ctx):
     for i in ctx.impls:
         for s in sorted({q["size"] for q in p if q["impl"] == i}):
             lines.append(f"| {i} | {fmt_size(s)} | " + " | ".join(
-                f"{v:.1f}" if v is not None else "" for v in (share(p, i, s, c) for c, _ in cols)) + " |")
+                ("" if v is None else f"{v:.1f}" if v else "0") for v in (share(p, i, s, c) for c, _ in cols)) + " |")
     lines += ["", "¹ TCP/IP is the send path and, over veth or loopback, also the receiver's TCP/IP receive softirq, "
               "which runs on the sender's CPU: the profile cannot split them.", ""]
     return lines
@@ -458,8 +459,8 @@ def q1(ctx):
                 best[(s, t)] = max(meds, key=meds.get)
     sp_t = {z: spread_of(rows, z, "A1", "throughput_gbps") for z in zcs}
     sp_c = {z: spread_of(rows, z, "A1", "cpu_ns_per_byte") for z in zcs}
-    a.table = ["| technique | size | throughput vs A1 [95%] | server CPU per byte vs A1 [95%] | extra CPU per "
-               "fragment | sends the kernel copied |", "|---|---|---|---|---|---|"]
+    a.table = ["| technique | size | server CPU per byte vs A1 [95%] | extra CPU per fragment | sends copied |",
+               "|---|---|---|---|---|"]
     thr = {}
     for z in zcs:
         frag = extra_cpu_per_fragment(rows, z)
@@ -471,11 +472,11 @@ def q1(ctx):
             ccom = sum(r["zc_completions"] for r in rows if r["impl"] == z and r["msg_size"] == s and r.get("zc_completions"))
             if ct:
                 thr.setdefault(z, []).append(ct.ratio)
-            a.table.append(f"| {z} | {fmt_size(s)} | {ct.iv.fmt() if ct else 'n/a'} | {cc.iv.fmt() if cc else 'n/a'} | "
+            a.table.append(f"| {z} | {fmt_size(s)} | {cc.iv.fmt() if cc else 'n/a'} | "
                            f"{fmt_num(frag[s]) + ' ns' if s in frag else 'n/a'} | "
                            f"{f'{100 * csum / ccom:.1f}%' if ccom else ('n/a' if not cs else '')} |")
-    a.table += ["", "[results.csv: `throughput_gbps`, `cpu_ns_per_byte` (paired, all connection counts); extra per "
-                "fragment = median `cpu_ns_per_byte` difference × size / 8; copied = `zc_copied` / `zc_completions`]"]
+    a.table += ["", "[results.csv: `cpu_ns_per_byte` paired, all connection counts; extra per fragment = median "
+                "difference × size / 8; copied = `zc_copied` / `zc_completions`; throughput: Q5's table]"]
     z = zcs[0]
     n_best = sum(1 for v in best.values() if v == z)
     share_z, n_compl = copied_share(rows, z)
@@ -517,9 +518,8 @@ def q1(ctx):
                      + (": paid per fragment and per send, not per byte, it weighs most on small messages."
                         if spread < grow ** 0.5 else ": it grows with the bytes too (a per-byte part dominates)."))
     if ctx.path in LOCAL_PATHS:
-        a.why.append("Zero-copy pays where a NIC with scatter-gather reads the pinned pages by DMA and the writes are "
-                     "large (the kernel's msg_zerocopy.rst: from about 10 KB). Not measured here: one host; "
-                     "`run_experiments.sh --server-host` runs the server on a second one.")
+        a.why.append("Zero-copy pays where a NIC reads the pinned pages by DMA and writes are large (msg_zerocopy.rst: "
+                     "from about 10 KB): not measured here, one host (`--server-host` uses two).")
     if len(zcs) > 1:
         for o in zcs[1:]:
             ro, rz = geomean(thr.get(o, [])), geomean(thr.get(z, []))
@@ -534,13 +534,7 @@ def q1(ctx):
 
 def no_counters(ctx):
     n = len([r for r in ctx.rows if r["mode"] == "stream"])
-    return (f"`l1d_misses` and `llc_misses` are empty in all {n} stream rows (perf: `<not supported>`; machine file: "
-            f"hw_counters: {ctx.info.get('hw_counters', 'unknown')})")
-
-
-def hot_data_line():
-    return ("The data is hot: without `--verify` the 8 fields are filled once and the same buffer is resent, so every "
-            "copy reads cached data; cold data is the footprint sweep's subject.")
+    return f"`l1d_misses`, `llc_misses` empty in all {n} stream rows (perf: `<not supported>`)"
 
 
 def footprint_generic(ctx, q):
@@ -607,20 +601,17 @@ def q2(ctx):
         a.head = "Not measurable on this machine: the VM exposes no cache-miss counters, so no level can be named."
         sizes = distinct(rows, "msg_size", mode="stream")
         if ctx.profiles and ctx.prof_threads:
-            a.table = ["Measured instead (Figure 3's proxy): server CPU time per byte spent copying, ns/B "
-                       f"[copy shares of table P × `cpu_ns_per_byte`, {conn_label(ctx.prof_threads, short=False)}]", "",
+            a.table = ["Measured instead (Figure 3): server ns per byte spent copying [table P copy shares × "
+                       f"`cpu_ns_per_byte`, {conn_label(ctx.prof_threads)}]", "",
                        "| technique | " + " | ".join(fmt_size(s) for s in sizes) + " |", "|---|" + "---|" * len(sizes)]
             for i in ctx.impls:
                 a.table.append(f"| {i} | " + " | ".join(fmt_num(copy_ns_per_byte(rows, ctx.profiles, i, s, ctx.prof_threads))
                                                      for s in sizes) + " |")
         a.why = [f"No counters: {no_counters(ctx)}.",
-                 "What fewer copies remove: A2 drops A1's user-space `memcpy`, a NIC-backed A3 the kernel copy too "
-                 "(Part A); each removed copy is one read and one write pass over the message.",
-                 hot_data_line(),
-                 "Expected (standard explanation, not measured here): a hot message sits in L1d/L2, so removing a "
-                 "copy cuts L1d misses most; LLC misses only appear once the data outgrows the L2.",
-                 "To measure it: rerun where `perf stat -e L1-dcache-load-misses,LLC-load-misses -- true` prints "
-                 "numbers (bare metal, or a VM with a virtual PMU)."]
+                 "Each copy removed (Part A) is one read and one write pass over the message.",
+                 "Expected (standard explanation): the message is hot (Q4), in L1d/L2, so a removed copy cuts L1d "
+                 "misses most; LLC misses appear once the data outgrows the L2 (the footprint sweep).",
+                 "To measure: rerun where `perf stat -e L1-dcache-load-misses,LLC-load-misses -- true` prints numbers."]
         return a
     impls = ctx.impls
     steps = [(x, y) for x, y in (("A1", "A2"), ("A1", "A3")) if x in impls and y in impls]
@@ -661,10 +652,9 @@ def q2(ctx):
     if cpu:
         a.why.append(f"For comparison, server CPU per byte over the same step: x{cpu.ratio:.2f} [`cpu_ns_per_byte`]: "
                      "misses that move by the same factor follow the work done, not a cache level.")
-    a.why.append(hot_data_line())
-    a.why.append("Standard explanation: the copy A2 and A3 avoid reads a message just written, so its lines are in "
-                 "L1d/L2 and removing it removes L1d traffic first; LLC misses come from data that left the caches, "
-                 "which the number of copies changes little.")
+    a.why.append("Standard explanation: the copy A2 and A3 avoid reads a message that stays hot (the same buffer is "
+                 "resent, Q4), in L1d/L2, so removing it removes L1d traffic first; LLC misses come from data that "
+                 "left the caches, which the number of copies changes little.")
     return a
 
 
@@ -799,8 +789,8 @@ def q4(ctx):
     if p and shares_over(p, "A1", "user-space copy"):
         a.why.append(f"The `memcpy` A2 avoids takes {span(shares_over(p, 'A1', 'user-space copy'), fmt_share)}% of A1's "
                      "sender, growing with size [table P]: the most A2 can save.")
-    a.why.append(hot_data_line().replace("every copy reads cached data", "A1's `memcpy` reads cached data: the "
-                                          "cheapest case for A1"))
+    a.why.append("The data is hot: without `--verify` the fields are filled once and the same buffer is resent, so "
+                 "A1's `memcpy` reads cached data, its cheapest case (a property of the method).")
     sp = spread_of(rows, "A2", "A1", "throughput_gbps")
     if sp:
         k = max(1, len(distinct(rows, "threads", mode="stream")))
@@ -883,9 +873,8 @@ def q5(ctx):
                          f"fragment than A1; the copy it saves here, A1's `memcpy`, costs {fmt_num(mc / 100 * c1 * per)} "
                          "ns per fragment [`cpu_ns_per_byte`, table P].")
     if ctx.path in LOCAL_PATHS:
-        a.why.append("Where it can win: through a NIC with scatter-gather nothing is copied on the send side, and "
-                     "the kernel's documentation expects a gain from writes of about 10 KB (standard explanation). "
-                     "This run has no NIC between two hosts, so it cannot place that size.")
+        a.why.append("Through a NIC nothing is copied on the send side; the kernel's documentation expects gains "
+                     "from about 10 KB writes. One host here: that size is not placed.")
     return a
 
 
@@ -983,7 +972,7 @@ def cand_switches(ctx):
     lo, hi, last = threads[k], threads[k + 1], threads[-1]
     j, f = span(jump, lambda v: f"{v:.0f}"), span(fall, lambda v: f"{v:.2f}")
     c = Candidate("switches", f"Server context switches per MiB jump x{j} from {lo} to {hi} connections, then "
-                              f"fall x{f} by {last} [Q3's table]",
+                              f"fall x{f} by {last}",
                   "flat, or rising with threads per CPU", max(up, 1 / geomean(fall)), True, 2)
     c.head = (f"The server's context switches per MiB jump x{j} from {conn_label(lo, short=False)} to {hi}, then fall "
               f"x{f} by {last}, although more threads share the same CPUs")
@@ -999,7 +988,7 @@ def cand_latency(ctx):
     st = [r for r in rows if r["mode"] == "stream" and r.get("lat_p50_us") is not None]
     if not st or not one_way_latency_valid(rows):
         return None
-    n, cells = 0, 0
+    n, cells, far = 0, 0, 1.0
     for s in distinct(st, "msg_size"):
         for t in distinct(st, "threads", msg_size=s):
             lat = {i: med(st, "lat_p50_us", impl=i, msg_size=s, threads=t) for i in ctx.impls}
@@ -1008,13 +997,15 @@ def cand_latency(ctx):
             if len(lat) < 2:
                 continue
             cells += 1
-            n += min(lat, key=lat.get) == min(lat, key=lambda i: thr[i])
+            slow, fast = min(lat, key=lambda i: thr[i]), max(lat, key=lambda i: thr[i])
+            if min(lat, key=lat.get) == slow:
+                n += 1
+                far = max(far, lat[fast] / lat[slow])
     if not n:
         return None
     return Candidate("latency", f"The slowest technique has the lowest stream one-way latency in {n} of {cells} "
-                                "configurations [`lat_p50_us`]",
-                     "the fastest also the quickest", n / max(1, cells) * len(ctx.impls), True, 2,
-                     explained="Appendix B (queueing)")
+                                f"configurations, up to x{fmt_num(far, 2)} below the fastest's [`lat_p50_us`]",
+                     "the fastest also the quickest", far, True, 2, explained="Appendix B (queueing)")
 
 
 def cand_copy_count(ctx):
@@ -1084,32 +1075,28 @@ def explain_switches(ctx, c):
     n_rounds = len({r["round"] for r in w})
     ns = sorted({r["conns"] for r in free if r["conns"] > 1})
     at = {n: [r for r in free if r["conns"] == n] for n in ns}
-    c.why.append(f"Measured for this question [bench/wakeups.csv: `bench/wakeups.py` records every switch and wake-up "
-                 f"of the server; {w[0]['impl']} {fmt_size(int(w[0]['size']))}, {n_rounds} round"
-                 f"{'s' if n_rounds != 1 else ''}, {w[0].get('date', '')[:10]}]: {100 * by_c:.0f}% of its switches "
-                 "left it runnable and handed the CPU to the client thread it had just woken"
+    c.why.append(f"Measured for it [bench/wakeups.csv: `bench/wakeups.py` records the server's switches and wake-ups; "
+                 f"{w[0]['impl']} {fmt_size(int(w[0]['size']))}, {n_rounds} round{'s' if n_rounds != 1 else ''}, "
+                 f"{w[0].get('date', '')[:10]}]: {100 * by_c:.0f}% of its switches left it runnable, handing the CPU to "
+                 "the client it had just woken"
                  + (("; per MiB, switches " + " and ".join(f"{fmt_num(med(at[n], 'switches'))} ({n} conn.)" for n in ns)
-                     + ", client wake-ups " + " and ".join(fmt_num(med(at[n], 'wakeups')) for n in ns)) if ns else "")
+                     + ", wake-ups " + " and ".join(fmt_num(med(at[n], 'wakeups')) for n in ns)) if ns else "")
                  + ".")
     if one and two:
         _, cs = cs_by_threads(ctx)
         first = [v[0] for v in cs.values() if v and v[0] is not None]
-        lone = [r for r in free if r["conns"] == 1]
         c.why.append(f"A/B, 1 connection: server and client pinned to one CPU, {fmt_num(med(one, 'switches'))} "
-                     f"switches per MiB; to two CPUs, {fmt_num(med(two, 'switches'))}, none to the client"
-                     + (f", as the sweep's 1 connection ({span(first)} [Q3's table])" if first else "")
-                     + (f". Unpinned beside other work ({span([r['procs_running'] for r in w], lambda v: f'{v:.0f}')} "
-                        f"tasks running) the client often shared the sender's CPU: {fmt_num(med(lone, 'switches'))}."
-                        if lone else "."))
-    c.why.append("So the sweep counts wake-ups of a receiver sharing the sender's CPU: over veth the receive path "
-                 "runs in the sender's softirq and wakes the client, which the scheduler lets preempt the sender. With "
-                 "1 connection on 2 CPUs the receiver has a CPU of its own.")
+                     f"switches per MiB; to two, {fmt_num(med(two, 'switches'))}, none to the client"
+                     + (f", as in the sweep ({span(first)}, Q3)." if first else "."))
+    c.why.append("So the sweep counts wake-ups of a receiver sharing the sender's CPU: over veth the sender's softirq "
+                 "runs the receive path and wakes the client, which may preempt it. With 1 connection on 2 CPUs the "
+                 "receiver has its own CPU.")
     if len(ns) > 1:
         lo, hi = med(at[ns[0]], "wakeups"), med(at[ns[-1]], "wakeups")
-        c.why.append(f"Why fewer at {ns[-1]} connections: a receiver already waiting for a CPU, with data queued, needs "
-                     "no wake-up (standard explanation); "
-                     + (f"the wake-ups per MiB fall with the switches ({fmt_num(lo)} → {fmt_num(hi)})." if hi < lo else
-                        f"not reproduced in this measurement ({fmt_num(lo)} → {fmt_num(hi)} wake-ups per MiB)."))
+        c.why.append(f"Fewer at {ns[-1]} connections: a receiver already waiting for a CPU with data queued needs no "
+                     "wake-up (standard explanation); "
+                     + (f"wake-ups per MiB fall with the switches ({fmt_num(lo)} → {fmt_num(hi)})." if hi < lo else
+                        f"not reproduced here ({fmt_num(lo)} → {fmt_num(hi)} wake-ups per MiB)."))
     return c
 
 
@@ -1305,8 +1292,8 @@ def figure_lines(ctx):
             proxy = " — proxy: copy time per byte (no cache counters here)"
         if not hw and "cycles" in name:
             proxy = " — proxy: CPU time per byte (no cycle counter here)"
-        out.append(f"{n}, {name}: [{f}]({f}){proxy}")
-    return [" · ".join(out[:2]), "", " · ".join(out[2:]), ""]
+        out.append(f"- {n}, {name}: [{f}]({f}){proxy}")
+    return ["**The assignment's four figures**, beside this file:", ""] + out + [""]
 
 
 def report_markdown(rows, info, profiles=None, csv_name="results.csv", profiles_name="profiles.csv", wakeups=None):
@@ -1340,11 +1327,11 @@ def _report_text(rows, info, profiles, csv_name, profiles_name, wakeups):
     answers = [q(ctx) for q in QUESTIONS]
     lo, _ = reps_per_config(ctx.rows)
     head = ["# copybench: the six questions, answered from this run", "",
-            f"{len(ctx.all_rows)} runs of `run_experiments.sh`"
-            + (f" ({info['date'][:10]})" if info.get("date") else "") + f" on {machine_label(info)[9:]}; "
-            + f"{run_label(info, ctx.rows)}. Each number cites its source in brackets: a column of `{csv_name}`, "
-            "table P (profiles), or a measurement named there; the glossary and the appendix at the end define the "
-            "terms and the statistics.", ""]
+            f"**The run**: {len(ctx.all_rows)} runs of `run_experiments.sh` on {machine_label(info)[9:]}; "
+            f"{run_label(info, ctx.rows)}.", "",
+            "**Reading it**: each question has a bold answer, one table and at most five lines of why. Every number "
+            f"cites its source in brackets: a column of `{csv_name}`, table P (profiles) or a measurement named there. "
+            "The glossary defines the terms, Appendix A the statistics.", ""]
     body = (head + figure_lines(ctx) + part_a(ctx) + profile_table(ctx)
             + [x.markdown() for x in answers]
             + ["## Glossary", ""] + GLOSSARY + ["", "## Appendix", ""] + appendix_stats(ctx) + appendix_latency(ctx)

@@ -106,10 +106,10 @@ q6=$(section "$r" "Q6.")
 like "$q6" "^\*\*The server's context switches per MiB jump x74-249 from 1 connection to 2, then fall x0\.09-0\.32 by 8.*wake-ups" "Q6: picks the context-switch pattern"
 is "$(count "$q6" '^\| [0-9] \|')" 4 "Q6: four candidates ranked"
 like "$q6" "\| 1 \| A1 \(2 copies\) beats A3.*\| Q1, Q5 \|" "Q6: the copy-count result is ranked but explained in Q1/Q5"
-like "$q6" "\| 3 \| The slowest technique has the lowest stream one-way latency in 9 of 16" "Q6: the latency inversion is a candidate"
+like "$q6" "\| 3 \| The slowest technique has the lowest stream one-way latency in 9 of 16 configurations, up to x33" "Q6: the latency inversion is a candidate"
 like "$q6" "\| 4 \| A2's one kernel copy takes 39% of its sender at 64 KiB, A1's two copies 25% .*\| no \|" "Q6: the single-profile copy share ranks last (not repeated)"
-like "$q6" "98% of its switches left it runnable and handed the CPU to the client thread it had just woken" "Q6: explained by the purpose-made measurement"
-like "$q6" "pinned to one CPU, 13\.7 switches per MiB; to two CPUs, 0\.214, none to the client" "Q6: the pinned A/B"
+like "$q6" "98% of its switches left it runnable, handing the CPU to the client it had just woken" "Q6: explained by the purpose-made measurement"
+like "$q6" "pinned to one CPU, 13\.7 switches per MiB; to two, 0\.214, none to the client" "Q6: the pinned A/B"
 lat=$(awk '/^### B\./ { on = 1; next } /^### / { on = 0 } on' <<<"$r")
 like "$lat" "lowest stream one-way latency in 9 of 16 configurations.*Little's law" "Appendix B: one-way latency is queueing delay"
 like "$r" "What .--reps N. buys \(A2/A1 throughput, one size\): N = 2: ±6\.2%, N = 3: ±4\.8%, N = 4: ±4\.1%" "Appendix A: what --reps buys"
