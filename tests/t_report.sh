@@ -91,7 +91,7 @@ unlike "$r" "crossover moves" "Q5: no 'the crossover moves'"
 # the answers
 q1=$(section "$r" "Q1.")
 like "$q1" "highest throughput in 0 of 16 configurations \(x0\.51-x0\.62 of A1 per size\).*copied 100% of its sends" "Q1: A3 never best, copied 100%"
-like "$q1" "\| A3 \| 64 KiB \| x0\.57 \[0\.54-0\.61\] \| x1\.71 \[1\.60-1\.82\] \| 1600 ns \| 100\.0% \|" "Q1: paired ratios with 95% intervals"
+like "$q1" "\| A3 \| 64 KiB \| x1\.71 \[1\.60-1\.82\] \| 1600 ns \| 100\.0% \|" "Q1: CPU per byte as a paired ratio with its 95% interval"
 like "$q1" "pinning 8\.6-13%, completions 1\.3-4\.1% and the deferred copy 7\.3-36%" "Q1: zero-copy costs from table P"
 q4=$(section "$r" "Q4.")
 like "$q4" "^\*\*A2 outperforms A1 from 16 KiB on: \+7% throughput, -8 to -11% server CPU per byte; below, A1 is measurably ahead \(1 KiB, 4 KiB\)\.\*\*" \
