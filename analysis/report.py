@@ -783,9 +783,14 @@ def q4(ctx):
     frag = extra_cpu_per_fragment(rows, "A2")
     small = {s: v for s, v in frag.items() if v > 0}
     if small:
-        a.why.append(f"Below the crossover, A2's `sendmsg` walks an 8-entry iovec and copies 8 short segments: "
+        s0 = min(small)
+        mc = share(p, "A1", s0, "user-space copy") if p else None
+        c1 = med(rows, "cpu_ns_per_byte", mode="stream", impl="A1", msg_size=s0, threads=ctx.prof_threads)
+        a.why.append(f"Small messages: A2's `sendmsg` walks an 8-entry iovec and copies 8 short segments, "
                      f"{span(small.values())} ns more CPU per fragment at {', '.join(fmt_size(s) for s in sorted(small))} "
-                     f"[`cpu_ns_per_byte`], more than A1's `memcpy` of a cached buffer costs.")
+                     "[`cpu_ns_per_byte`]"
+                     + (f", while A1's whole `memcpy` costs {fmt_num(mc / 100 * c1 * s0 / FIELDS_PER_MESSAGE)} ns per "
+                        f"fragment at {fmt_size(s0)} [table P]." if mc is not None and c1 else "."))
     if p and shares_over(p, "A1", "user-space copy"):
         a.why.append(f"The `memcpy` A2 avoids takes {span(shares_over(p, 'A1', 'user-space copy'), fmt_share)}% of A1's "
                      "sender, growing with size [table P]: the most A2 can save.")
