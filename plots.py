@@ -103,6 +103,7 @@ def best_cell(rows, size, threads, best):
 
 
 def summary_markdown(rows, info):
+    rows = report_mod.main_rows(rows)  # cold-data (footprint) rows are report.md's Q2/Q3 subject, not these tables
     impls = distinct(rows, "impl")
     lines = ["# copybench results", "", machine_label(info), "", run_label(info, rows), ""]
     if info.get("inputs"):
@@ -129,7 +130,6 @@ def summary_markdown(rows, info):
             lines += [f"**Two regimes{f' ({path})' if path else ''}**: {report_mod.regime_note(s)} "
                       "(report.md, \"Two regimes\").", ""]
 
-    rows = report_mod.main_rows(rows)
     lines += ["## Fastest technique (stream throughput, median Gbit/s)", "",
               "Named alone only when measurably ahead of every other; `A ≈ B`: no measurable difference.", ""]
     best = best_by_config(rows)
