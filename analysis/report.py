@@ -1163,7 +1163,7 @@ def appendix_stats(ctx):
         lines += ["", f"What `--reps N` buys ({ctx.impls[1]}/A1 throughput, one size): "
                   + ", ".join(f"N = {m}: ±{100 * pooled_limit(sp, m, k):.1f}%" for m in (2, 3, 4, 6, 10))
                   + f"; each repetition adds {win:.1f} min of measuring windows."]
-    lines += ["", f"Spread: standard deviation of the log of the paired ratio, pooled over every configuration of "
+    lines += ["", "Spread: standard deviation of the log of the paired ratio, pooled over every configuration of "
               "that pair and metric. Detection limit: half-width of the 95% interval (t distribution), the smallest "
               "gap these repetitions can call measurable. Repetitions needed: for a true gap to come out measurable "
               "4 times in 5 (80% power). Measuring windows: Σ `duration_s` of one repetition, without the start and "
@@ -1202,7 +1202,7 @@ def appendix_latency(ctx):
     elif c:
         lines += [f"Stream one-way latency is queueing delay: {c.claim[0].lower() + c.claim[1:]}. In a saturated "
                   "stream a message waits behind the bytes already queued; a slow sender keeps the queue short, so "
-                  "its messages arrive sooner. By Little's law the KiB queued per connection = one-way p50 × "
+                  "its messages arrive sooner (standard explanation). By Little's law the KiB queued per connection = one-way p50 × "
                   "per-connection rate (stream_latency_vs_throughput.png).", ""]
     return lines
 
@@ -1236,7 +1236,7 @@ def appendix_inputs(ctx, csv_name, profiles_name):
             f"- results: `{csv_name}`, {len(rows)} runs ({len(ctx.cold)} of them cold-data footprint rows), "
             f"{lo if lo == hi else f'{lo}-{hi}'} repetitions per configuration; every number is a median over "
             "repetitions or a paired ratio.",
-            f"- machine and path: in the first lines of this report"
+            "- machine and path: in the first lines of this report"
             + (f"; code: commit {info['git_commit']}" if info.get("git_commit") else "") + ".",
             f"- hardware counters with data: {', '.join(hw) if hw else 'none (perf: <not supported>)'}; steal "
             + (f"median {statistics.median(st):.2f}%, max {max(st):.2f}% of CPU time per run." if st else "not recorded."),
