@@ -496,7 +496,8 @@ def parse_profiles(lines, name="profiles.csv"):
         side = r["side"].lower()
         r["category"] = _category_label(r["category"])
         side = "sender" if side in SENDER_SIDES else "receiver" if side in RECEIVER_SIDES else side
-        out.append({"impl": r["impl"], "size": size, "side": side, "category": r["category"], "share": share})
+        out.append({"impl": r["impl"], "size": size, "side": side, "category": r["category"], "share": share,
+                    "threads": r.get("threads") or None})
     return out
 
 

@@ -123,10 +123,11 @@ def _arrow(src, dst, kind, label=None, via=None, src_at="bottom", dst_at="top"):
     return dict(src=src, dst=dst, kind=kind, label=label, via=via or [], src_at=src_at, dst_at=dst_at)
 
 
-def _panel(name, title, g, boxes, arrows, shares=True):
-    """shares: whether measured shares go on this panel's boxes (False for the second of two
-    panels that show the same technique, so every share is printed once)."""
-    return dict(name=name, title=title, split=g["split"], headers=g["headers"], shares=shares,
+def _panel(name, title, g, boxes, arrows, path="any"):
+    """path: the network path the panel draws, for measured shares: 'nic' (two hosts), 'local'
+    (loopback / veth) or 'any' (A1, A2: their copies are the same on either path). Shares are
+    printed only on a panel whose path is the one they were measured on."""
+    return dict(name=name, title=title, split=g["split"], headers=g["headers"], path=path,
                 header_x=((g["L"][0] + g["M"][1]) / 2, (g["R1"][0] + (g["R2"] or g["R1"])[1]) / 2),
                 boxes=boxes, arrows=arrows)
 
@@ -326,7 +327,7 @@ def describe_a3():
     return _figure("A3", "A3 zero-copy: sendmsg(MSG_ZEROCOPY) over a NIC with scatter-gather",
                    "No CPU copy on the send side: the pages are pinned and read by DMA; the buffer is the "
                    "kernel's until its completion is read from the error queue.",
-                   [_panel("A3", None, g, boxes, arrows)])
+                   [_panel("A3", None, g, boxes, arrows, path="nic")])
 
 
 def describe_a3_loopback_vs_nic():
@@ -336,8 +337,8 @@ def describe_a3_loopback_vs_nic():
     return _figure("A3_loopback_vs_nic", "A3 MSG_ZEROCOPY: loopback / veth (this machine) vs a NIC",
                    "Looped to a local socket the kernel copies the pinned pages anyway and says so "
                    "(ee_code COPIED); through a NIC nothing is copied on the send side.",
-                   [_panel("A3_local", "loopback / veth (what copybench measures here)", g, lb, la),
-                    _panel("A3_nic", "NIC with scatter-gather, two hosts", g, nb, na, shares=False)])
+                   [_panel("A3_local", "loopback / veth (what copybench measures here)", g, lb, la, path="local"),
+                    _panel("A3_nic", "NIC with scatter-gather, two hosts", g, nb, na, path="nic")])
 
 
 def _a4_sender(g, nic):
@@ -520,34 +521,62 @@ def fmt_share(pct):
     return f"{pct:.0f}%" if pct >= 10 else f"{pct:.1f}%"
 
 
-def annotate(fig, shares, prefer_size=None):
-    """A copy of fig where every box paid by the sender's CPU whose category has a measured share
-    carries share_note, e.g. '15% of sender CPU (1 KiB)'. The shares are the server's (sender's)
-    profile, so receiver-side work is left unannotated. The categories no box carries go into
-    fig['share_footnote'] (largest first, those under 0.5% left out), so the figure never hides
-    where the rest of the sender's time went."""
+LOCAL_PATHS = ("veth", "loopback", "local")
+# Work whose measured share depends on the path: over loopback / veth the receiver's TCP/IP
+# receive softirq runs on the sender's CPU and is counted in this category with the send path.
+PATH_DEPENDENT = ("TCP/IP processing",)
+
+
+def annotate(fig, shares, prefer_size=None, measured_on="veth"):
+    """A copy of fig where a box paid by the sender's CPU carries its measured share (share_note,
+    e.g. '15% of sender CPU (1 KiB)') only on a panel that draws the path the profile was measured
+    on (measured_on: veth, loopback or nic; see _panel): a figure of the NIC path never shows
+    numbers measured over veth, and says so in its footnote. A category several boxes share
+    (the completion: queued, then read) is printed once, on its first box, naming the steps. Over
+    loopback / veth the TCP/IP share includes the receiver's softirq, so it goes to the footnote,
+    said so, not into the send-path box. Every category not in a box is listed in
+    fig['share_footnote'] (largest first, under 0.5% left out)."""
     out = dict(fig, panels=[], share_footnote=None)
     impl = fig["name"][:2]
     size = pick_size(shares, impl, prefer_size) if shares else None
     if size is None:
         out["panels"] = fig["panels"]
         return out
+    local = (measured_on or "veth") in LOCAL_PATHS
+    where = measured_on or "veth"
     measured = shares[(impl, size)]
-    shown = set()
+    shown, any_panel = set(), False
     for p in fig["panels"]:
-        boxes = []
-        for b in p["boxes"]:
-            b = dict(b)
-            cat = b["category"]
-            if p["shares"] and cat and b["cpu_of"] == "sender" and measured.get(cat) is not None:
-                b["share_note"] = f"{fmt_share(measured[cat])} of sender CPU ({fmt_size(size)})"
+        ok = p["path"] == "any" or p["path"] == ("local" if local else "nic")
+        any_panel |= ok
+        boxes = [dict(b) for b in p["boxes"]]
+        if ok:
+            by_cat = {}
+            for b in sorted((b for b in boxes if b["kind"] == "step"), key=lambda b: b["step"]):
+                cat = b["category"]
+                if (cat and b["cpu_of"] == "sender" and measured.get(cat) is not None
+                        and not (local and cat in PATH_DEPENDENT)):
+                    by_cat.setdefault(cat, []).append(b)
+            for cat, bs in by_cat.items():
+                bs[0]["share_note"] = (f"steps {bs[0]['step']}-{bs[-1]['step']}: {fmt_share(measured[cat])} of sender CPU"
+                                       if len(bs) > 1 else f"{fmt_share(measured[cat])} of sender CPU ({fmt_size(size)})")
                 shown.add(cat)
-            boxes.append(b)
         out["panels"].append(dict(p, boxes=boxes))
+    if not any_panel:
+        out["share_footnote"] = (f"Shares not measured here: the profiles were taken over {where}, where the kernel "
+                                 "copies A3's pinned pages (data_path_A3_loopback_vs_nic.png); a two-host run "
+                                 "(run_experiments.sh --server-host) measures this path.")
+        return out
+
+    def label(c, v):
+        if local and c in PATH_DEPENDENT:
+            return (f"{c} {fmt_share(v)} (the send path plus the receiver's receive softirq, which over {where} "
+                    "runs on the sender's CPU)")
+        return f"{c} {fmt_share(v)}"
     rest = sorted(((v, c) for c, v in measured.items() if c not in shown and v is not None and v >= 0.5),
                   reverse=True)
-    out["share_footnote"] = (f"Server (sender) CPU profile, {fmt_size(size)} messages; not in a box above: "
-                             + (", ".join(f"{c} {fmt_share(v)}" for v, c in rest) if rest else "nothing over 0.5%"))
+    out["share_footnote"] = (f"Server (sender) CPU profile over {where}, {fmt_size(size)} messages; not in a box "
+                             "above: " + (", ".join(label(c, v) for v, c in rest) if rest else "nothing over 0.5%"))
     return out
 
 
@@ -761,11 +790,12 @@ def draw_figure(plt, fig, path, dpi=100):
     return problems_found
 
 
-def draw_data_paths(plt, out_dir, shares=None, size=None):
+def draw_data_paths(plt, out_dir, shares=None, size=None, measured_on="veth"):
     """Write the five data-path PNGs to out_dir; returns their paths. shares: optional
     {(impl, size): {category: percent of the server's CPU}} to print on the boxes (size: the
-    message size to show when several are measured). Raises ValueError on a description that
-    fails its own consistency check, so a broken figure is never written silently."""
+    message size to show when several are measured; measured_on: the path the profiles crossed,
+    see annotate). Raises ValueError on a description that fails its own consistency check, so a
+    broken figure is never written silently."""
     os.makedirs(out_dir, exist_ok=True)
     written = []
     for fig in describe_all():
@@ -773,7 +803,7 @@ def draw_data_paths(plt, out_dir, shares=None, size=None):
         if bad:
             raise ValueError(f"data-path figure {fig['name']}: " + "; ".join(bad))
         if shares:
-            fig = annotate(fig, shares, size)
+            fig = annotate(fig, shares, size, measured_on)
         path = os.path.join(out_dir, fig["file"])
         for msg in draw_figure(plt, fig, path):
             print(f"datapath: {fig['file']}: {msg}", file=sys.stderr)

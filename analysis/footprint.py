@@ -639,6 +639,33 @@ def report_lines(key, rows, info, lines):
             "### From the main grid (one message per connection: hot data, the method's default)", ""] + lines)
 
 
+def _as_slot(ans):
+    """A FootprintAnswer in the report's slot shape (analysis/report.py: head, table, why)."""
+    return {"head": ans.bold, "table": list(ans.table), "why": list(ans.why[:5])}
+
+
+def q2_answer(rows, info):
+    """report.py's Q2 slot: None without footprint rows, else q2_cache's answer."""
+    return _as_slot(q2_cache(rows, info)) if grid(rows) else None
+
+
+def q3_answer(rows, info):
+    """report.py's Q3 slot: None without footprint rows, else q3_threads's answer."""
+    if not grid(rows):
+        return None
+    from analysis.data import cpu_count
+    return _as_slot(q3_threads(rows, info, cpu_count(info)))
+
+
+def q4_answer(rows, info):
+    """One sentence for Q4's "the data is hot" line: what cold data does to the A1-vs-A2 verdict
+    (q4_cold's bold line), or None."""
+    if not grid(rows):
+        return None
+    ans = q4_cold(rows, info)
+    return None if ans is NOT_RUN else ans.bold + " [footprint rows]"
+
+
 # ----------------------------------------------------------------------------------------------
 # the command line run_experiments.sh calls
 

@@ -97,7 +97,7 @@ is "$(col server_host "$out" | sort -u),$(col client_host "$out" | sort -u),$(co
 like "$(cat "$machine" 2>/dev/null)" "server_nic: cbveth_s" "machine file names the server side's interface"
 like "$(cat "$machine" 2>/dev/null)" "^footprints: 64KiB \(given with --footprints\)" "machine file says where the footprints come from"
 if [ "$have_mpl" = 1 ]; then
-  for f in throughput_vs_size latency_vs_threads cache_misses_vs_size cycles_per_byte_vs_size cpu_ns_per_byte_vs_size zc_copied_share \
+  for f in throughput_vs_size latency_vs_threads cache_misses_vs_size cycles_per_byte_vs_size context_switches_vs_threads stream_latency_vs_throughput \
            footprint_throughput footprint_cpu_per_byte; do
     is "$(head -c 8 "$tmp/s1/plots/$f.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" 89504e470d0a1a0a "$f.png is a PNG"
   done
