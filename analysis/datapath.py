@@ -419,8 +419,8 @@ def describe_a4():
     return _figure("A4", "A4 io_uring zero-copy: loopback / veth (this machine) vs a NIC",
                    "The same pinning and deferred copy as A3; what differs is the way in (a chain of SQEs, "
                    "one system call) and the way back (a CQE in shared memory, not an error-queue read).",
-                   [_panel("A4_local", "loopback / veth (what copybench measures here)", g, lb, la),
-                    _panel("A4_nic", "NIC with scatter-gather, two hosts", g, nb, na, shares=False)])
+                   [_panel("A4_local", "loopback / veth (what copybench measures here)", g, lb, la, path="local"),
+                    _panel("A4_nic", "NIC with scatter-gather, two hosts", g, nb, na, path="nic")])
 
 
 def _figure(name, title, caption, panels):

@@ -407,6 +407,11 @@ PART_A = {
            "is reused only after its completion (send ids lo..hi) is read from the error queue",
            "0 on a NIC; on loopback/veth 1, deferred (the kernel copies the pinned pages before local delivery)",
            "removes the kernel copy, adds pinning and completions", "data_path_A3.png, data_path_A3_loopback_vs_nic.png"),
+    "A4": ("`io_uring_prep_sendmsg_zc` over the same 8-entry iovec, a linked chain of sends per `io_uring_enter`; "
+           "the kernel pins the pages as for A3 and posts a notification CQE when it lets them go",
+           "as A3: 0 on a NIC; on loopback/veth 1, deferred",
+           "A3's copies; the way in (a batch of sends, one system call) and back (a CQE, no error-queue read) differ",
+           "data_path_A4.png"),
 }
 
 

@@ -203,8 +203,8 @@ is "$(sfact a1_tcp_note)" "None" "A1 over veth: no TCP/IP share in the send-path
 like "$(sfact a1_tcp_foot)" "TCP/IP processing 18% \(the send path plus the receiver's receive softirq, which over veth runs on the sender's CPU\)" \
   "A1 over veth: the TCP/IP share in the footnote, saying what it holds"
 is "$(sfact nic_run)" "A3: pin,tx_tcp,complete|A3_local: |A3_nic: pin,tx_tcp,complete" "profiles from a two-host run: numbers on the NIC panels (TCP/IP included), none on the loopback panel"
-is "$(sfact A4_local)" "submit: 6.0% of sender CPU (1 KiB); pin: 5.0% of sender CPU (1 KiB); rx_deferred: 8.0% of sender CPU (1 KiB); complete: 2.0% of sender CPU (1 KiB); reuse: 2.0% of sender CPU (1 KiB)" \
-  "A4 loopback panel: submission, pinning, the deferred copy and the notification carry their shares"
+is "$(sfact A4_local)" "submit: 6.0% of sender CPU (1 KiB); pin: 5.0% of sender CPU (1 KiB); rx_deferred: 8.0% of sender CPU (1 KiB); complete: steps 5-6: 2.0% of sender CPU" \
+  "A4 loopback panel: submission, pinning, the deferred copy, and the notification once for its two steps"
 is "$(sfact A4_nic)" "" "A4 NIC panel: no measured share (nothing was measured over a NIC)"
 like "$(sfact a4_foot)" "not in a box above: TCP/IP processing 40%" "A4: what no box shows is in the footnote"
 is "$(sfact unannotated_has_no_notes)" "True" "without shares the figures carry no numbers"
