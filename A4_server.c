@@ -712,8 +712,11 @@ static void a4_close(struct cb_conn *c, void *state)
 		c->err = errno;
 	}
 	c->bytes += sent;
-	/* The ring must stay until the kernel has given every buffer back. */
+	/* The ring must stay until the kernel has given every buffer back; the wait
+	 * is inside the server's stop grace, like everything else. */
 	deadline = cb_now_ns() + CLOSE_WAIT_MS * 1000000ull;
+	if (deadline > cb_server_stop_deadline())
+		deadline = cb_server_stop_deadline();
 	while ((cb_zcq_owed(&s->q) || s->q.in_flight) && cb_now_ns() < deadline) {
 		if (uring_wait(s, 50) < 0) {
 			cb_warn("client %s: io_uring_enter (wait): %s", c->peer, strerror(errno));
@@ -733,7 +736,7 @@ static void a4_close(struct cb_conn *c, void *state)
 		return;
 	}
 	c->stat[ZC_PARKED] = 1;
-	cb_warn("client %s: %llu zero-copy notifications not come %d ms after the last send: "
+	cb_warn("client %s: %llu zero-copy notifications not come %d ms (at most) after the last send: "
 		"parking its %llu-byte pool with its ring (never freed while the kernel may read it)",
 		c->peer, (unsigned long long)c->stat[ZC_MISSING], CLOSE_WAIT_MS,
 		(unsigned long long)s->pool_bytes);

@@ -22,11 +22,11 @@
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
-need_programs A1_server A2_server A3_server A1_client A2_client A3_client
+need_programs A1_server A2_server A3_server A4_server A1_client A2_client A3_client A4_client
 PEER=$ROOT/tests/bin/cb_peer SHIM=$ROOT/tests/bin/zc_faults.so
 # The distribution's interpreter when there is one: a version manager's shim costs a second a start.
 PY=$(command -v /usr/bin/python3 || command -v python3)
-IMPLS=(A1 A2 A3)
+IMPLS=(A1 A2 A3 A4)
 
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 wait_for() { # wait_for SECONDS COMMAND...: poll every 50 ms
