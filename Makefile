@@ -34,7 +34,7 @@ tests/bin/%: tests/%.c $(LIB_SRC) $(LIB_HDR)
 unit: $(UNITS)
 
 # The test runner prints TAP per file and ends with "N passed, N failed".
-test: all unit tests/bin/cb_peer tests/bin/fail_zerocopy.so
+test: all unit tests/bin/cb_peer $(SHIMS)
 	bash tests/run.sh
 
 # Installs what is missing, from the distribution's packages only.

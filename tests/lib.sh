@@ -42,8 +42,28 @@ need_programs() {
 
 need_root() { [ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces)"; }
 
+# Every technique: the loops over techniques (t_integration, t_numbers) run these; a new one
+# joins them by its name here.
+TECHS=(A1 A2 A3)
+
 # field NAME LINE: value of key=value field NAME in a result line
 field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | sed -n 1p; }
+
+# py: the Python 3 interpreter itself, resolved once (PY): through a pyenv shim every start
+# costs a shell and, on a loaded machine, up to seconds.
+py() {
+  [ -n "${PY:-}" ] || PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || PY=python3
+  "$PY" "$@"
+}
+# numbers DESCRIPTION ARGS...: one check by tests/tools/numbers.py ARGS (a result line's own
+# arithmetic, and the oracles of docs/reliability.md); what it found, as diagnostics.
+numbers() {
+  local desc=$1 out rc
+  shift
+  out=$(py "$ROOT/tests/tools/numbers.py" "$@" 2>&1); rc=$?
+  ok "$rc" "$desc"
+  [ "$rc" = 0 ] || sed -n 1,12p <<<"$out" | sed 's/^/#   /'
+}
 
 # Where the programs under test are: the repo root, or a sanitizer build
 # directory when tests/t_sanitize.sh re-runs the suite (CB_BIN=build-asan).

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# The numbers themselves, each against something outside the code that computed it
+# (docs/reliability.md, "What the numbers are checked against"), in a private network namespace:
+#  1. the kernel's own counts: TCP_INFO of every socket, read as the program closes it
+#     (tests/bin/tcp_count.so), against the client's total_bytes and the server's bytes, in sum
+#     and per connection, for every technique, stream and rr;
+#  2. the client's gbps against a rate the test computes from the kernel's counts sampled on its
+#     own clock (tests/tools/tcp_sampler.py), within what the window's edges leave open;
+#  3. an independent receiver written from docs/protocol.md (tests/tools/oracle_rx.py) verifies
+#     every byte from every technique, stream and rr, and counts them: its count, the server's and
+#     the kernel's agree;
+#  4. latency histograms merged from threads whose maxima differ: the first connection slowed
+#     (tests/bin/slow_thread.so), its waits must show in lat_max_us;
+#  5. the sweep's arithmetic: --reps 3 gives three rows per configuration, rep 1, 2, 3; every CSV
+#     column is what the result lines said (stand-in programs printing all-different numbers);
+#     the per-byte columns recomputed from their raw columns.
+# Every result line met here also passes numbers.py's internal checks (as in t_integration).
+set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
+. "$(dirname "$0")/lib.sh"
+in_private_netns "$@"
+scratch_dir
+need_programs "${TECHS[@]/%/_server}" "${TECHS[@]/%/_client}"
+for so in tcp_count slow_thread; do
+  if [ ! -x "$ROOT/tests/bin/$so.so" ] || [ "$ROOT/tests/bin/$so.so" -ot "$ROOT/tests/tools/$so.c" ]; then
+    make -s -C "$ROOT" "tests/bin/$so.so" >/dev/null || { ok 1 "builds tests/bin/$so.so"; done_testing; exit 1; }
+  fi
+done
+py -c '' || { ok 1 "python3 runs"; done_testing; exit 1; }   # resolves PY (lib.sh)
+TOOLS=$ROOT/tests/tools
+NUM=("$PY" "$TOOLS/numbers.py")
+COUNT_SO=$ROOT/tests/bin/tcp_count.so
+# A sanitizer build must have its runtime first: the LD_PRELOAD shims are for the normal build.
+shims=1; [ "$BIN" = "$ROOT" ] || shims=0
+
+wait_listening() { # wait_listening FILE: the port of a listening line, within 5 s
+  local p=""
+  for _ in $(seq 100); do
+    p=$(sed -n 's/^listening .*port=\([0-9]*\).*/\1/p' "$1")
+    [ -n "$p" ] && break
+    sleep 0.05
+  done
+  echo "$p"
+}
+
+# The offset of tcpi_bytes_received that the Python tools read, from the kernel's header.
+printf '#include <stddef.h>\n#include <stdio.h>\n#include <linux/tcp.h>\nint main(void) { printf("%%zu\\n", offsetof(struct tcp_info, tcpi_bytes_received)); return 0; }\n' >"$TMP/off.c"
+off=$(cc -o "$TMP/off" "$TMP/off.c" 2>&1 && "$TMP/off")
+is "$off $(grep -c '^TCPI_BYTES_RECEIVED = 128' "$TOOLS/tcp_sampler.py") $(grep -c '^TCPI_BYTES_RECEIVED = 128 ' "$TOOLS/oracle_rx.py")" "128 1 1" \
+  "linux/tcp.h puts tcpi_bytes_received at offset 128, where the sampler and the receiver read it"
+
+# ---- 5. (in the background while the rest runs) the sweep's arithmetic ---------------------
+# Stand-ins for A1 and A3 (two-line scripts running fake_numbers.py), a fake perf that counts
+# task-clock 12.5 ms and cycles, loopback (this namespace), 2 impls x 1 size x 1 thread count x
+# 2 modes x 3 reps = 12 rows.
+mkdir -p "$TMP/fakebin"
+for p in A1_server A1_client A3_server A3_client; do
+  printf '#!/bin/sh\nexec "%s" "%s" %s "$@"\n' "$PY" "$TOOLS/fake_numbers.py" "$p" >"$TMP/fakebin/$p"
+  chmod +x "$TMP/fakebin/$p"
+done
+SWEEP_CYCLES=987654321
+(
+  cd "$TMP" || exit 1
+  CB_BIN_DIR=$TMP/fakebin CB_PERF=$ROOT/tests/fixtures/perf/fake-perf FAKE_PERF_CYCLES=$SWEEP_CYCLES \
+    CB_FAKE_LOG=$TMP/sweep.lines CB_PORT_BASE=41000 \
+    timeout 120 bash "$ROOT/run_experiments.sh" --no-netns --no-profile --no-plots --impls A1,A3 --sizes 4096 \
+    --threads 2 --duration 1 --rr-duration 1 --reps 3 --out "$TMP/sweep/results.csv" >"$TMP/sweep.log" 2>&1
+  echo $? >"$TMP/sweep.rc"
+) &
+sweep_job=$!
+
+t_scene=$(date +%s%N)
+scene_took() { diag "($1: $(( ($(date +%s%N) - t_scene) / 1000000 )) ms)"; t_scene=$(date +%s%N); }
+
+# ---- 1 + 2. the kernel's counts, every technique, stream (with the sampler) and rr ---------
+# run_counted IMPL MODE SIZE SECONDS [sample]: server and client under tcp_count.so, the server
+# not quiet (its per-connection lines are checked); sets CLI, SRV, SPORT, and the files
+# $TMP/$IMPL.$MODE.{counts,srv.err,samples}.
+run_counted() {
+  local impl=$1 mode=$2 size=$3 d=$4 sample=${5:-} k=$TMP/$1.$2 cpid spid=""
+  rm -f "$k.counts"
+  CB_TCP_COUNT_LOG=$k.counts LD_PRELOAD=$COUNT_SO "$BIN/${impl}_server" -p 0 -n 2 >"$k.srv.out" 2>"$k.srv.err" &
+  local srv=$!
+  SPORT=$(wait_listening "$k.srv.out")
+  if [ -n "$sample" ]; then
+    "$PY" "$TOOLS/tcp_sampler.py" --dport "$SPORT" --out "$k.samples" --max-seconds 30 &
+    spid=$!
+    for _ in $(seq 100); do [ -s "$k.samples" ] && break; sleep 0.02; done   # a look before the client
+  fi
+  CB_TCP_COUNT_LOG=$k.counts LD_PRELOAD=$COUNT_SO "$BIN/${impl}_client" -H 127.0.0.1 -p "$SPORT" -m "$mode" \
+    -s "$size" -t 2 -d "$d" >"$k.cli.out" 2>"$k.cli.err" &
+  cpid=$!
+  wait "$cpid"
+  wait "$srv"
+  # one more look after everything closed, then stop the sampler
+  [ -n "$spid" ] && { sleep 0.01; kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; }
+  CLI=$(grep '^result' "$k.cli.out") SRV=$(grep '^result' "$k.srv.out")
+}
+if [ "$shims" = 1 ]; then
+  for impl in "${TECHS[@]}"; do
+    copied=(); [ "$impl" = A3 ] && copied=(--copied-all)
+    run_counted "$impl" stream 16384 0.5 sample
+    k=$TMP/$impl.stream
+    numbers "$impl stream x2: the result lines add up (rates to their printed precision, bytes = messages x size, server = sum of its connections)" \
+      line "$CLI" --duration 0.5 --server "$SRV" --server-log "$k.srv.err" "${copied[@]}"
+    numbers "$impl stream x2: the kernel's counts at close = client total_bytes + unread, server bytes, per connection" \
+      kernel --counts "$k.counts" --port "$SPORT" --client "$CLI" --server "$SRV" --server-log "$k.srv.err"
+    out=$("${NUM[@]}" rate --samples "$k.samples" --counts "$k.counts" --port "$SPORT" --duration 0.5 --client "$CLI" 2>&1); rc=$?
+    ok "$rc" "$impl stream x2: gbps within the rate the kernel's counts give over the window placed on the test's clock"
+    sed -n 1,6p <<<"$out" | sed 's/^/#   /'
+    run_counted "$impl" rr 1000 0.3
+    k=$TMP/$impl.rr
+    numbers "$impl rr x2: the result lines add up" \
+      line "$CLI" --duration 0.3 --server "$SRV" --server-log "$k.srv.err" "${copied[@]}"
+    numbers "$impl rr x2: the kernel's counts at close = the lines' bytes; the server received one request per reply" \
+      kernel --counts "$k.counts" --port "$SPORT" --client "$CLI" --server "$SRV" --server-log "$k.srv.err"
+  done
+else
+  ok 0 "kernel counts through LD_PRELOAD shims: not with a sanitizer build # SKIP"
+fi
+
+scene_took "kernel counts"
+
+# ---- 3. an independent receiver, every technique ---------------------------------------------
+# Odd sizes: a message boundary falls anywhere in a read.
+for impl in "${TECHS[@]}"; do
+  for mode in stream rr; do
+    size=65543; [ "$mode" = rr ] && size=100
+    "$BIN/${impl}_server" -p 0 -n 1 >"$TMP/o.srv.out" 2>"$TMP/o.srv.err" &
+    srv=$!
+    port=$(wait_listening "$TMP/o.srv.out")
+    orc=$(timeout 60 "$PY" "$TOOLS/oracle_rx.py" 127.0.0.1 "$port" --mode "$mode" --size "$size" --duration 0.3 2>&1); rc=$?
+    wait "$srv"
+    SRV=$(grep '^result' "$TMP/o.srv.out")
+    obytes=$(field bytes "$orc")
+    is "$rc $(field technique "$orc") $(field bad_seq "$orc") $(field bad_stamp "$orc") $(field bad_payload "$orc") $(field cut "$orc")" \
+      "0 ${impl#A} 0 0 0 0" "$impl $mode ${size} B: an independent receiver finds every byte, sequence number and stamp right ($(field messages "$orc") messages)"
+    [ "$rc" = 0 ] || diag "$orc"
+    is "$(( $(field messages "$orc") * size ))" "$obytes" "$impl $mode: ...it read whole messages only (bytes = messages x size)"
+    is "$(field bytes "$SRV") $(field messages "$SRV")" "$obytes $(field messages "$orc")" "$impl $mode: ...the server's bytes and messages are what it received"
+    is "$(field kernel_bytes_received "$orc")" "$(( obytes + 17 ))" "$impl $mode: ...and what its kernel received (+ 16-byte reply + FIN)"
+    like "$(cat "$TMP/o.srv.err")" "done: $(field messages "$SRV") messages, $(field bytes "$SRV") bytes sent" "$impl $mode: ...as the server's connection line says"
+  done
+done
+
+scene_took "independent receiver"
+
+# ---- 4. histograms merged from threads whose maxima differ ------------------------------------
+# The client merges its threads' histograms in creation order; the first one waits 100 ms before
+# each read, so its every round trip takes >= 100 ms while the other's take microseconds.
+if [ "$shims" = 1 ]; then
+  "$BIN/A1_server" -p 0 -n 2 >"$TMP/m.srv.out" 2>"$TMP/m.srv.err" &
+  srv=$!
+  port=$(wait_listening "$TMP/m.srv.out")
+  CLI=$(CB_SLOW_THREAD=1 CB_SLOW_US=100000 LD_PRELOAD=$ROOT/tests/bin/slow_thread.so \
+    "$BIN/A1_client" -H 127.0.0.1 -p "$port" -m rr -s 1000 -t 2 -d 0.5 2>"$TMP/m.cli.err" | grep '^result')
+  wait "$srv"
+  SRV=$(grep '^result' "$TMP/m.srv.out")
+  ok "$(awk -v m="$(field lat_max_us "$CLI")" 'BEGIN { exit !(m >= 100000) }'; echo $?)" \
+    "rr x2, the first thread slowed 100 ms a read: lat_max_us=$(field lat_max_us "$CLI") >= 100000 (the larger maximum survives the merge)"
+  ok "$(awk -v m="$(field min_conn_messages "$CLI")" -v t="$(field messages "$CLI")" 'BEGIN { exit !(m >= 1 && t >= 20 * m) }'; echo $?)" \
+    "...while the other thread made most of the round trips (fewest $(field min_conn_messages "$CLI") of $(field messages "$CLI"))"
+  numbers "...and the merged line adds up (p50 <= p99 <= max among them)" line "$CLI" --duration 0.5 --server "$SRV" --server-log "$TMP/m.srv.err"
+else
+  ok 0 "slowed thread through an LD_PRELOAD shim: not with a sanitizer build # SKIP"
+fi
+
+scene_took "merged histograms"
+
+# ---- 5. the sweep's rows ----------------------------------------------------------------------
+wait "$sweep_job"
+is "$(cat "$TMP/sweep.rc" 2>/dev/null)" 0 "the sweep over stand-in programs exits 0"
+[ "$(cat "$TMP/sweep.rc" 2>/dev/null)" = 0 ] || sed -n 1,15p "$TMP/sweep.log" | sed 's/^/#   /'
+numbers "--reps 3: three rows per configuration, rep 1, 2, 3; every column what the result lines said; per-byte columns = raw / server bytes" \
+  sweep --csv "$TMP/sweep/results.csv" --log "$TMP/sweep.lines" --reps 3 --task-clock-ms 12.5 --cycles "$SWEEP_CYCLES"
+is "$(($(wc -l <"$TMP/sweep/results.csv") - 1))" 12 "12 rows: 2 impls x 2 modes x 3 reps"
+scene_took "waiting for the sweep"
+
+# ---- the checker itself: the documented line passes, a line with one figure off fails --------
+doc=$(grep -m1 '^result impl=A2 side=client' "$ROOT/docs/programs.md")
+numbers "numbers.py passes the documented client line" line "$doc"
+bad() { # bad DESCRIPTION FIELD=VALUE: the documented line with one field changed must fail
+  local k=${2%%=*}
+  ! "${NUM[@]}" line "$(sed "s/ $k=[^ ]*/ $2/" <<<"$doc")" >/dev/null 2>&1
+}
+check "numbers.py: gbps from total_bytes (17.485) fails" bad gbps gbps=17.485
+check "numbers.py: gbps 0.001 beyond what the printed duration allows (17.450) fails" bad gbps gbps=17.450
+check "numbers.py: msgs_per_s 10 beyond what the printed duration allows (33291) fails" bad msgs msgs_per_s=33291
+check "numbers.py: bytes not messages x size fails" bad bytes bytes=6542131201
+check "numbers.py: p99 above max fails" bad p99 lat_p99_us=394847.762
+check "numbers.py: total_bytes below bytes fails" bad total total_bytes=6542131199
+done_testing
