@@ -10,8 +10,9 @@
  *   tcp pid=P lport=L rport=R state=S bytes_received=N bytes_acked=N inq=N unacked=N notsent=N
  * lport/rport are remembered when connect() or accept()/accept4() hands the
  * socket out (after the last FIN getpeername fails). A socket whose own FIN is
- * not acknowledged yet (a server closing right after its shutdown) is given up
- * to 2 s for the peer's ACK, so bytes_acked is final.
+ * not acknowledged yet (FIN_WAIT1, CLOSING, LAST_ACK: a server closing right
+ * after its shutdown, data still queued or in flight before the FIN) is given
+ * up to 2 s for the peer's ACK, so bytes_acked is final.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -30,8 +31,10 @@
 
 #define MAX_FD 65536
 /* tcpi_state values (the kernel's include/net/tcp_states.h; no uapi header has them). */
-#define STATE_CLOSE  7
-#define STATE_LISTEN 10
+#define STATE_FIN_WAIT1 4
+#define STATE_LAST_ACK  9
+#define STATE_LISTEN    10
+#define STATE_CLOSING   11
 static unsigned short lport[MAX_FD], rport[MAX_FD];
 static int (*real_close)(int);
 
@@ -123,8 +126,9 @@ static void log_counts(int fd)
 
 	if (!path || fd < 0 || fd >= MAX_FD || tcp_info_of(fd, &ti) < 0 || ti.tcpi_state == STATE_LISTEN)
 		return;
-	/* Our FIN (or data) still unacknowledged: give the peer's ACK up to 2 s. */
-	for (int i = 0; i < 200 && ti.tcpi_unacked > 0 && ti.tcpi_state != STATE_CLOSE; i++) {
+	/* Our FIN, and so maybe data before it, not acknowledged yet: give the peer up to 2 s. */
+	for (int i = 0; i < 200 && (ti.tcpi_state == STATE_FIN_WAIT1 || ti.tcpi_state == STATE_CLOSING ||
+				    ti.tcpi_state == STATE_LAST_ACK); i++) {
 		struct timespec ts = { 0, 10000000 };
 
 		nanosleep(&ts, NULL);
