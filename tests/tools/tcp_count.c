@@ -49,7 +49,7 @@ static unsigned short port_of(const struct sockaddr_storage *ss)
 
 static void remember(int fd)
 {
-	struct sockaddr_storage a;
+	struct sockaddr_storage a = { 0 };
 	socklen_t len = sizeof(a);
 
 	if (fd < 0 || fd >= MAX_FD)
@@ -72,7 +72,7 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	err = errno;
 	/* A non-blocking connect has its local port once it returns (EINPROGRESS). */
 	if (fd >= 0 && fd < MAX_FD && (rc == 0 || err == EINPROGRESS)) {
-		struct sockaddr_storage a;
+		struct sockaddr_storage a = { 0 };
 		socklen_t alen = sizeof(a);
 
 		if (getsockname(fd, (struct sockaddr *)&a, &alen) == 0)
