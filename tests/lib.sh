@@ -65,6 +65,32 @@ numbers() {
   ok "$rc" "$desc"
   [ "$rc" = 0 ] || sed -n 1,12p <<<"$out" | sed 's/^/#   /'
 }
+# numbers_later DESCRIPTION ARGS...: the same check, queued; numbers_run runs every queued one
+# with one Python start (on a loaded machine a start costs up to a second) and reports them in
+# order. The arguments must hold no tab (result lines have none).
+numbers_later() {
+  [ -n "${NUMBERS_QUEUE:-}" ] || NUMBERS_QUEUE=$(mktemp)
+  local IFS=$'\t'
+  printf '%s\n' "$*" >>"$NUMBERS_QUEUE"
+}
+numbers_fails_later() { # ... a check that must fail (the checker's own tests)
+  local desc=$1
+  shift
+  numbers_later "!$desc" "$@"
+}
+numbers_run() {
+  local out line
+  [ -s "${NUMBERS_QUEUE:-}" ] || return 0
+  out=$(py "$ROOT/tests/tools/numbers.py" batch "$NUMBERS_QUEUE" 2>&1)
+  while IFS= read -r line; do
+    case "$line" in
+      "ok "*) ok 0 "${line#ok }" ;;
+      "not ok "*) ok 1 "${line#not ok }" ;;
+      *) echo "$line" ;;
+    esac
+  done <<<"$out"
+  rm -f "$NUMBERS_QUEUE"; NUMBERS_QUEUE=""
+}
 
 # Where the programs under test are: the repo root, or a sanitizer build
 # directory when tests/t_sanitize.sh re-runs the suite (CB_BIN=build-asan).

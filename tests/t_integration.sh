@@ -41,7 +41,7 @@ for impl in "${TECHS[@]}"; do
       fi
       # gbps and msgs_per_s to their printed precision, bytes = messages x size, total_bytes >=
       # bytes, p50 <= p99 <= max, the server's totals = the sum of its connection lines
-      numbers "$what: every figure of the result lines adds up (tests/tools/numbers.py)" \
+      numbers_later "$what: every figure of the result lines adds up (tests/tools/numbers.py)" \
         line "$last" --duration "$D" --server "$SRV" --server-log "$SRV_ERR" "${copied[@]}"
       if [ "$impl" = A3 ]; then
         sends=$(field zc_sends "$SRV")
@@ -54,6 +54,9 @@ for impl in "${TECHS[@]}"; do
     done
   done
 done
+
+# the figures' checks, queued above: one Python start for all of them
+numbers_run
 
 # Live lines for demos: -i prints a line per interval before the result.
 run_pair A2 1 -d 1 -i 0.25

@@ -104,24 +104,25 @@ if [ "$shims" = 1 ]; then
     copied=(); [ "$impl" = A3 ] && copied=(--copied-all)
     run_counted "$impl" stream 16384 0.5 sample
     k=$TMP/$impl.stream
-    numbers "$impl stream x2: the result lines add up (rates to their printed precision, bytes = messages x size, server = sum of its connections)" \
+    numbers_later "$impl stream x2: the result lines add up (rates to their printed precision, bytes = messages x size, server = sum of its connections)" \
       line "$CLI" --duration 0.5 --server "$SRV" --server-log "$k.srv.err" "${copied[@]}"
-    numbers "$impl stream x2: the kernel's counts at close = client total_bytes + unread, server bytes, per connection" \
+    numbers_later "$impl stream x2: the kernel's counts at close = client total_bytes + unread, server bytes, per connection" \
       kernel --counts "$k.counts" --port "$SPORT" --client "$CLI" --server "$SRV" --server-log "$k.srv.err"
     out=$("${NUM[@]}" rate --samples "$k.samples" --counts "$k.counts" --port "$SPORT" --duration 0.5 --client "$CLI" 2>&1); rc=$?
     ok "$rc" "$impl stream x2: gbps within the rate the kernel's counts give over the window placed on the test's clock"
     sed -n 1,6p <<<"$out" | sed 's/^/#   /'
     run_counted "$impl" rr 1000 0.3
     k=$TMP/$impl.rr
-    numbers "$impl rr x2: the result lines add up" \
+    numbers_later "$impl rr x2: the result lines add up" \
       line "$CLI" --duration 0.3 --server "$SRV" --server-log "$k.srv.err" "${copied[@]}"
-    numbers "$impl rr x2: the kernel's counts at close = the lines' bytes; the server received one request per reply" \
+    numbers_later "$impl rr x2: the kernel's counts at close = the lines' bytes; the server received one request per reply" \
       kernel --counts "$k.counts" --port "$SPORT" --client "$CLI" --server "$SRV" --server-log "$k.srv.err"
   done
 else
   ok 0 "kernel counts through LD_PRELOAD shims: not with a sanitizer build # SKIP"
 fi
 
+numbers_run
 scene_took "kernel counts"
 
 # ---- 3. an independent receiver, every technique ---------------------------------------------
@@ -163,11 +164,12 @@ if [ "$shims" = 1 ]; then
     "rr x2, the first thread slowed 100 ms a read: lat_max_us=$(field lat_max_us "$CLI") >= 100000 (the larger maximum survives the merge)"
   ok "$(awk -v m="$(field min_conn_messages "$CLI")" -v t="$(field messages "$CLI")" 'BEGIN { exit !(m >= 1 && t >= 20 * m) }'; echo $?)" \
     "...while the other thread made most of the round trips (fewest $(field min_conn_messages "$CLI") of $(field messages "$CLI"))"
-  numbers "...and the merged line adds up (p50 <= p99 <= max among them)" line "$CLI" --duration 0.5 --server "$SRV" --server-log "$TMP/m.srv.err"
+  numbers_later "...and the merged line adds up (p50 <= p99 <= max among them)" line "$CLI" --duration 0.5 --server "$SRV" --server-log "$TMP/m.srv.err"
 else
   ok 0 "slowed thread through an LD_PRELOAD shim: not with a sanitizer build # SKIP"
 fi
 
+numbers_run
 scene_took "merged histograms"
 
 # ---- 5. the sweep's rows ----------------------------------------------------------------------
@@ -181,36 +183,33 @@ scene_took "waiting for the sweep"
 
 # ---- the checker itself: the documented line passes, a line with one figure off fails --------
 doc=$(grep -m1 '^result impl=A2 side=client' "$ROOT/docs/programs.md")
-numbers "numbers.py passes the documented client line" line "$doc"
-bad() { # bad DESCRIPTION FIELD=VALUE: the documented line with one field changed must fail
-  local k=${2%%=*}
-  ! "${NUM[@]}" line "$(sed "s/ $k=[^ ]*/ $2/" <<<"$doc")" >/dev/null 2>&1
-}
-check "numbers.py: gbps from total_bytes (17.485) fails" bad gbps gbps=17.485
-check "numbers.py: gbps 0.001 beyond what the printed duration allows (17.450) fails" bad gbps gbps=17.450
-check "numbers.py: msgs_per_s 10 beyond what the printed duration allows (33291) fails" bad msgs msgs_per_s=33291
-check "numbers.py: bytes not messages x size fails" bad bytes bytes=6542131201
-check "numbers.py: p99 above max fails" bad p99 lat_p99_us=394847.762
-check "numbers.py: total_bytes below bytes fails" bad total total_bytes=6542131199
+numbers_later "numbers.py passes the documented client line" line "$doc"
+doctored() { sed "s/ ${1%%=*}=[^ ]*/ $1/" <<<"$doc"; }   # doctored FIELD=VALUE: the line, one field changed
+numbers_fails_later "numbers.py: gbps from total_bytes (17.485) fails" line "$(doctored gbps=17.485)"
+numbers_fails_later "numbers.py: gbps 0.001 beyond what the printed duration allows (17.450) fails" line "$(doctored gbps=17.450)"
+numbers_fails_later "numbers.py: msgs_per_s 10 beyond what the printed duration allows (33291) fails" line "$(doctored msgs_per_s=33291)"
+numbers_fails_later "numbers.py: bytes not messages x size fails" line "$(doctored bytes=6542131201)"
+numbers_fails_later "numbers.py: p99 above max fails" line "$(doctored lat_p99_us=394847.762)"
+numbers_fails_later "numbers.py: total_bytes below bytes fails" line "$(doctored total_bytes=6542131199)"
 # ... and its other checks, each on this run's data with one thing changed
-csvv() { py "$TOOLS/csv_variant.py" "$TMP/sweep/results.csv" "$TMP/v.csv" "$@"; }
-sweep_fails() { ! "${NUM[@]}" sweep --csv "$TMP/v.csv" --log "$TMP/sweep.lines" --reps 3 --task-clock-ms 12.5 --cycles "$SWEEP_CYCLES" >/dev/null 2>&1; }
-csvv --scale lat_p99_us:A3:1.0001
-check "numbers.py sweep: A3's p99 cells 0.01 % off fail" sweep_fails
-csvv --scale cpu_ns_per_byte:A1:1.00002
-check "numbers.py sweep: A1's per-byte cells 0.002 % off fail" sweep_fails
-csvv --scale rep:A1:2
-check "numbers.py sweep: A1's reps 2, 4, 6 fail" sweep_fails
+sweep_args=(--log "$TMP/sweep.lines" --reps 3 --task-clock-ms 12.5 --cycles "$SWEEP_CYCLES")
+py "$TOOLS/csv_variant.py" "$TMP/sweep/results.csv" "$TMP/v1.csv" --scale lat_p99_us:A3:1.0001
+numbers_fails_later "numbers.py sweep: A3's p99 cells 0.01 % off fail" sweep --csv "$TMP/v1.csv" "${sweep_args[@]}"
+py "$TOOLS/csv_variant.py" "$TMP/sweep/results.csv" "$TMP/v2.csv" --scale cpu_ns_per_byte:A1:1.00002
+numbers_fails_later "numbers.py sweep: A1's per-byte cells 0.002 % off fail" sweep --csv "$TMP/v2.csv" "${sweep_args[@]}"
+py "$TOOLS/csv_variant.py" "$TMP/sweep/results.csv" "$TMP/v3.csv" --scale rep:A1:2
+numbers_fails_later "numbers.py sweep: A1's reps 2, 4, 6 fail" sweep --csv "$TMP/v3.csv" "${sweep_args[@]}"
 if [ "$shims" = 1 ]; then
   k=$TMP/A1.stream
   SPORT=$(sed -n 's/^listening .*port=\([0-9]*\).*/\1/p' "$k.srv.out")
   CLI=$(grep '^result' "$k.cli.out") SRV=$(grep '^result' "$k.srv.out")
   awk '!done && /^tcp .* bytes_received=[1-9]/ { sub(/bytes_received=/, "bytes_received=1"); done = 1 } 1' "$k.counts" >"$TMP/v.counts"
-  check "numbers.py kernel: one socket's count with a digit more fails" \
-    bash -c '! "$@" >/dev/null 2>&1' _ "${NUM[@]}" kernel --counts "$TMP/v.counts" --port "$SPORT" --client "$CLI" --server "$SRV" --server-log "$k.srv.err"
+  numbers_fails_later "numbers.py kernel: one socket's count with a digit more fails" \
+    kernel --counts "$TMP/v.counts" --port "$SPORT" --client "$CLI" --server "$SRV" --server-log "$k.srv.err"
   g=$(field gbps "$CLI") b=$(field bytes "$CLI")
   v=$(sed "s/ gbps=$g / gbps=$(awk -v g="$g" 'BEGIN { printf "%.3f", 10 * g }') /; s/ bytes=$b / bytes=$((10 * b)) /" <<<"$CLI")
-  check "numbers.py rate: ten times the bytes and gbps over the same window fail" \
-    bash -c '! "$@" >/dev/null 2>&1' _ "${NUM[@]}" rate --samples "$k.samples" --counts "$k.counts" --port "$SPORT" --duration 0.5 --client "$v"
+  numbers_fails_later "numbers.py rate: ten times the bytes and gbps over the same window fail" \
+    rate --samples "$k.samples" --counts "$k.counts" --port "$SPORT" --duration 0.5 --client "$v"
 fi
+numbers_run
 done_testing

@@ -15,13 +15,17 @@ usage:
   numbers.py sweep --csv FILE --log FILE --reps N --task-clock-ms X [--cycles N]
       Every row of a sweep's CSV against the result lines the programs printed for it (logged
       by tests/tools/fake_numbers.py); the rep numbers; the per-byte columns recomputed.
+  numbers.py batch FILE
+      Many of the above, one per line (see cmd_batch): one Python start for a test file.
 
 Each prints one line per failed check ("numbers: ...") and exits 1 if any failed, else prints
 "numbers: N checks" and exits 0. The derivation of every bound is in docs/reliability.md
 ("What the numbers are checked against").
 """
 import argparse
+import contextlib
 import csv
+import io
 import math
 import re
 import sys
@@ -338,7 +342,7 @@ def cmd_sweep(a):
     return c.done()
 
 
-def main():
+def parser():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("line")
@@ -362,12 +366,50 @@ def main():
     p.add_argument("--reps", type=int, required=True)
     p.add_argument("--task-clock-ms", type=float, required=True)
     p.add_argument("--cycles", type=int)
-    a = ap.parse_args()
+    p = sub.add_parser("batch")
+    p.add_argument("file")
+    return ap
+
+
+def run(argv):
+    a = parser().parse_args(argv)
+    if a.cmd == "batch":
+        return cmd_batch(a)
     try:
         return {"line": cmd_line, "kernel": cmd_kernel, "rate": cmd_rate, "sweep": cmd_sweep}[a.cmd](a)
     except (KeyError, ValueError, OSError) as e:
         print(f"numbers: FAIL cannot read the input: {type(e).__name__}: {e}")
         return 1
+
+
+def cmd_batch(a):
+    """
+    One check per line of FILE: DESCRIPTION, then the arguments of one of the commands above,
+    separated by tabs; a description starting with "!" is a check that must fail (the checker's
+    own tests: doctored input). Prints "ok DESCRIPTION" or "not ok DESCRIPTION" and the
+    findings under it, for tests/lib.sh's numbers_run (one Python start for a test file).
+    """
+    failed = 0
+    for line in open(a.file):
+        desc, *argv = line.rstrip("\n").split("\t")
+        must_fail = desc.startswith("!")
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            try:
+                rc = run(argv)
+            except SystemExit as e:        # argparse: bad arguments
+                rc = 2 if must_fail else e.code or 1
+        bad = rc == 0 if must_fail else rc != 0
+        failed += bad
+        print(("not ok " if bad else "ok ") + desc.lstrip("!"))
+        if bad:
+            msg = "it passed" if must_fail else out.getvalue()
+            print("".join(f"#   {m}\n" for m in msg.splitlines()[:12]), end="")
+    return 1 if failed else 0
+
+
+def main():
+    return run(sys.argv[1:])
 
 
 if __name__ == "__main__":
