@@ -162,7 +162,7 @@ if [ "$shims" = 1 ]; then
   SRV=$(grep '^result' "$TMP/m.srv.out")
   ok "$(awk -v m="$(field lat_max_us "$CLI")" 'BEGIN { exit !(m >= 100000) }'; echo $?)" \
     "rr x2, the first thread slowed 100 ms a read: lat_max_us=$(field lat_max_us "$CLI") >= 100000 (the larger maximum survives the merge)"
-  ok "$(awk -v m="$(field min_conn_messages "$CLI")" -v t="$(field messages "$CLI")" 'BEGIN { exit !(m >= 1 && t >= 20 * m) }'; echo $?)" \
+  ok "$(awk -v m="$(field min_conn_messages "$CLI")" -v t="$(field messages "$CLI")" 'BEGIN { exit !(m >= 1 && t >= 4 * m) }'; echo $?)" \
     "...while the other thread made most of the round trips (fewest $(field min_conn_messages "$CLI") of $(field messages "$CLI"))"
   numbers_later "...and the merged line adds up (p50 <= p99 <= max among them)" line "$CLI" --duration 0.5 --server "$SRV" --server-log "$TMP/m.srv.err"
 else

@@ -3,11 +3,11 @@
 
 usage: fake_numbers.py NAME ARGS...   (NAME: A1_server, A1_client, A3_server, ...)
 
-Run as NAME (by a two-line wrapper script of that name, in a directory given to
-run_experiments.sh as CB_BIN_DIR; NAME says the technique and the side), so tests/t_numbers.sh can check that every
-CSV column carries exactly what the result lines said. Real runs give p50 == p99 now and then, and
-a column swapped with an equal one cannot show; here every value of a run differs from every
-other (p50 < p99 < max by construction, all with random decimals) and from run to run.
+Run as NAME by a two-line wrapper script of that name, in a directory given to run_experiments.sh
+as CB_BIN_DIR (NAME says the technique and the side), so that tests/t_numbers.sh can check that
+every CSV column carries exactly what the result lines said. Real runs give p50 == p99 now and
+then, and a column swapped with an equal one cannot show; here every value of a run differs from
+every other (p50 < p99 < max by construction, all with random decimals) and from run to run.
 
 Each line printed is also appended to CB_FAKE_LOG ("client LINE" / "server LINE"), in run order.
 

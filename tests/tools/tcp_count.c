@@ -12,7 +12,7 @@
  * socket out (after the last FIN getpeername fails). A socket whose own FIN is
  * not acknowledged yet (FIN_WAIT1, CLOSING, LAST_ACK: a server closing right
  * after its shutdown, data still queued or in flight before the FIN) is given
- * up to 2 s for the peer's ACK, so bytes_acked is final.
+ * up to 10 s for the peer's ACK, so bytes_acked is final.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -126,8 +126,8 @@ static void log_counts(int fd)
 
 	if (!path || fd < 0 || fd >= MAX_FD || tcp_info_of(fd, &ti) < 0 || ti.tcpi_state == STATE_LISTEN)
 		return;
-	/* Our FIN, and so maybe data before it, not acknowledged yet: give the peer up to 2 s. */
-	for (int i = 0; i < 200 && (ti.tcpi_state == STATE_FIN_WAIT1 || ti.tcpi_state == STATE_CLOSING ||
+	/* Our FIN, and so maybe data before it, not acknowledged yet: give the peer up to 10 s. */
+	for (int i = 0; i < 1000 && (ti.tcpi_state == STATE_FIN_WAIT1 || ti.tcpi_state == STATE_CLOSING ||
 				    ti.tcpi_state == STATE_LAST_ACK); i++) {
 		struct timespec ts = { 0, 10000000 };
 
