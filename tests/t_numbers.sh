@@ -72,105 +72,129 @@ sweep_job=$!
 t_scene=$(date +%s%N)
 scene_took() { diag "($1: $(( ($(date +%s%N) - t_scene) / 1000000 )) ms)"; t_scene=$(date +%s%N); }
 
-# ---- 1 + 2. the kernel's counts, every technique, stream (with the sampler) and rr ---------
+# Scenes run side by side (each with a server of its own on its own port), in two rounds; every
+# scene leaves files, read by the checks after. Only correctness is judged: a scene slowed by its
+# neighbours moves fewer bytes, not other ones.
+
 # run_counted IMPL MODE SIZE SECONDS [sample]: server and client under tcp_count.so, the server
-# not quiet (its per-connection lines are checked); sets CLI, SRV, SPORT, and the files
-# $TMP/$IMPL.$MODE.{counts,srv.err,samples}.
+# not quiet (its per-connection lines are checked); files $TMP/IMPL.MODE.{srv.out,srv.err,
+# cli.out,counts,samples,port}.
 run_counted() {
-  local impl=$1 mode=$2 size=$3 d=$4 sample=${5:-} k=$TMP/$1.$2 cpid spid=""
-  rm -f "$k.counts"
+  local impl=$1 mode=$2 size=$3 d=$4 sample=${5:-} k=$TMP/$1.$2 spid="" port srv
   CB_TCP_COUNT_LOG=$k.counts LD_PRELOAD=$COUNT_SO "$BIN/${impl}_server" -p 0 -n 2 >"$k.srv.out" 2>"$k.srv.err" &
-  local srv=$!
-  SPORT=$(wait_listening "$k.srv.out")
+  srv=$!
+  port=$(wait_listening "$k.srv.out")
+  echo "$port" >"$k.port"
   if [ -n "$sample" ]; then
-    "${RT[@]}" "$PY" "$TOOLS/tcp_sampler.py" --dport "$SPORT" --out "$k.samples" --max-seconds 30 &
+    "${RT[@]}" "$PY" "$TOOLS/tcp_sampler.py" --dport "$port" --out "$k.samples" --max-seconds 60 &
     spid=$!
-    for _ in $(seq 100); do [ -s "$k.samples" ] && break; sleep 0.02; done   # a look before the client
+    for _ in $(seq 250); do [ -s "$k.samples" ] && break; sleep 0.02; done   # a look before the client
   fi
-  CB_TCP_COUNT_LOG=$k.counts LD_PRELOAD=$COUNT_SO "$BIN/${impl}_client" -H 127.0.0.1 -p "$SPORT" -m "$mode" \
-    -s "$size" -t 2 -d "$d" >"$k.cli.out" 2>"$k.cli.err" &
-  cpid=$!
-  wait "$cpid"
+  CB_TCP_COUNT_LOG=$k.counts LD_PRELOAD=$COUNT_SO "$BIN/${impl}_client" -H 127.0.0.1 -p "$port" -m "$mode" \
+    -s "$size" -t 2 -d "$d" >"$k.cli.out" 2>"$k.cli.err"
   wait "$srv"
   # one more look after everything closed, then stop the sampler
   [ -n "$spid" ] && { sleep 0.01; kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; }
-  CLI=$(grep '^result' "$k.cli.out") SRV=$(grep '^result' "$k.srv.out")
+}
+# run_oracle IMPL MODE SIZE: the independent receiver against a server; $TMP/o.IMPL.MODE.{srv.out,srv.err,rx}
+run_oracle() {
+  local k=$TMP/o.$1.$2 srv port
+  "$BIN/${1}_server" -p 0 -n 1 >"$k.srv.out" 2>"$k.srv.err" &
+  srv=$!
+  port=$(wait_listening "$k.srv.out")
+  timeout 60 "$PY" "$TOOLS/oracle_rx.py" 127.0.0.1 "$port" --mode "$2" --size "$3" --duration 0.3 >"$k.rx" 2>&1
+  echo "rc=$?" >>"$k.rx"
+  wait "$srv"
+}
+# run_merge: A1 rr, 2 connections, the first thread's every read 100 ms late; $TMP/m.{srv.out,srv.err,cli.out}
+run_merge() {
+  local srv port
+  "$BIN/A1_server" -p 0 -n 2 >"$TMP/m.srv.out" 2>"$TMP/m.srv.err" &
+  srv=$!
+  port=$(wait_listening "$TMP/m.srv.out")
+  CB_SLOW_THREAD=1 CB_SLOW_US=100000 LD_PRELOAD=$ROOT/tests/bin/slow_thread.so \
+    "$BIN/A1_client" -H 127.0.0.1 -p "$port" -m rr -s 1000 -t 2 -d 0.5 >"$TMP/m.cli.out" 2>"$TMP/m.cli.err"
+  wait "$srv"
 }
 # The sampler is the test's clock: real-time priority, so that on a busy machine its looks still
 # come every few ms (at a load average of 30 they were up to 300 ms apart without it).
 RT=(); chrt -f 10 true 2>/dev/null && RT=(chrt -f 10)
+
+# Round 1: the kernel's counts, each technique stream (with the sampler) then rr.
+jobs_of_round=()
 if [ "$shims" = 1 ]; then
   for impl in "${TECHS[@]}"; do
-    copied=(); [ "$impl" = A3 ] && copied=(--copied-all)
-    run_counted "$impl" stream 16384 0.5 sample
-    k=$TMP/$impl.stream
-    numbers_later "$impl stream x2: the result lines add up (rates to their printed precision, bytes = messages x size, server = sum of its connections)" \
-      line "$CLI" --duration 0.5 --server "$SRV" --server-log "$k.srv.err" "${copied[@]}"
-    numbers_later "$impl stream x2: the kernel's counts at close = client total_bytes + unread, server bytes, per connection" \
-      kernel --counts "$k.counts" --port "$SPORT" --client "$CLI" --server "$SRV" --server-log "$k.srv.err"
-    out=$("${NUM[@]}" rate --samples "$k.samples" --counts "$k.counts" --port "$SPORT" --duration 0.5 --client "$CLI" 2>&1); rc=$?
-    ok "$rc" "$impl stream x2: gbps within the rate the kernel's counts give over the window placed on the test's clock"
-    sed -n 1,6p <<<"$out" | sed 's/^/#   /'
-    run_counted "$impl" rr 1000 0.3
-    k=$TMP/$impl.rr
-    numbers_later "$impl rr x2: the result lines add up" \
-      line "$CLI" --duration 0.3 --server "$SRV" --server-log "$k.srv.err" "${copied[@]}"
-    numbers_later "$impl rr x2: the kernel's counts at close = the lines' bytes; the server received one request per reply" \
-      kernel --counts "$k.counts" --port "$SPORT" --client "$CLI" --server "$SRV" --server-log "$k.srv.err"
+    { run_counted "$impl" stream 16384 0.5 sample; run_counted "$impl" rr 1000 0.3; } &
+    jobs_of_round+=($!)
   done
+fi
+[ "${#jobs_of_round[@]}" = 0 ] || wait "${jobs_of_round[@]}"
+scene_took "round 1: kernel counts"
+# Round 2: the independent receiver, each technique and mode (odd sizes: a message boundary
+# falls anywhere in a read), and the slowed thread.
+jobs_of_round=()
+for impl in "${TECHS[@]}"; do
+  run_oracle "$impl" stream 65543 &
+  jobs_of_round+=($!)
+  run_oracle "$impl" rr 100 &
+  jobs_of_round+=($!)
+done
+if [ "$shims" = 1 ]; then run_merge & jobs_of_round+=($!); fi
+[ "${#jobs_of_round[@]}" = 0 ] || wait "${jobs_of_round[@]}"
+scene_took "round 2: independent receiver, slowed thread"
+
+# ---- 1 + 2. the kernel's counts, every technique, stream and rr -------------------------------
+if [ "$shims" = 1 ]; then
+  for impl in "${TECHS[@]}"; do
+    for mode in stream rr; do
+      k=$TMP/$impl.$mode d=0.5; [ "$mode" = rr ] && d=0.3
+      CLI=$(grep '^result' "$k.cli.out") SRV=$(grep '^result' "$k.srv.out") port=$(cat "$k.port")
+      numbers_later "$impl $mode x2: the result lines add up (rates to their printed precision, bytes = messages x size, server = sum of its connections)" \
+        line "$CLI" --duration "$d" --server "$SRV" --server-log "$k.srv.err" --copied-all
+      numbers_later "$impl $mode x2: the kernel's counts at close = client total_bytes + unread, server bytes, per connection$([ "$mode" = rr ] && echo '; one request per reply')" \
+        kernel --counts "$k.counts" --port "$port" --client "$CLI" --server "$SRV" --server-log "$k.srv.err"
+      [ "$mode" = stream ] || continue
+      out=$("${NUM[@]}" rate --samples "$k.samples" --counts "$k.counts" --port "$port" --duration "$d" --client "$CLI" 2>&1); rc=$?
+      ok "$rc" "$impl stream x2: gbps within the rate the kernel's counts give over the window placed on the test's clock"
+      sed -n 1,6p <<<"$out" | sed 's/^/#   /'
+    done
+  done
+  numbers_run
 else
   ok 0 "kernel counts through LD_PRELOAD shims: not with a sanitizer build # SKIP"
 fi
 
-numbers_run
-scene_took "kernel counts"
-
 # ---- 3. an independent receiver, every technique ---------------------------------------------
-# Odd sizes: a message boundary falls anywhere in a read.
 for impl in "${TECHS[@]}"; do
   for mode in stream rr; do
     size=65543; [ "$mode" = rr ] && size=100
-    "$BIN/${impl}_server" -p 0 -n 1 >"$TMP/o.srv.out" 2>"$TMP/o.srv.err" &
-    srv=$!
-    port=$(wait_listening "$TMP/o.srv.out")
-    orc=$(timeout 60 "$PY" "$TOOLS/oracle_rx.py" 127.0.0.1 "$port" --mode "$mode" --size "$size" --duration 0.3 2>&1); rc=$?
-    wait "$srv"
-    SRV=$(grep '^result' "$TMP/o.srv.out")
+    k=$TMP/o.$impl.$mode
+    orc=$(grep '^oracle' "$k.rx") SRV=$(grep '^result' "$k.srv.out")
     obytes=$(field bytes "$orc")
-    is "$rc $(field technique "$orc") $(field bad_seq "$orc") $(field bad_stamp "$orc") $(field bad_payload "$orc") $(field cut "$orc")" \
+    is "$(sed -n 's/^rc=//p' "$k.rx") $(field technique "$orc") $(field bad_seq "$orc") $(field bad_stamp "$orc") $(field bad_payload "$orc") $(field cut "$orc")" \
       "0 ${impl#A} 0 0 0 0" "$impl $mode ${size} B: an independent receiver finds every byte, sequence number and stamp right ($(field messages "$orc") messages)"
-    [ "$rc" = 0 ] || diag "$orc"
+    grep -q '^rc=0' "$k.rx" || sed -n 1,5p "$k.rx" | sed 's/^/#   /'
     is "$(( $(field messages "$orc") * size ))" "$obytes" "$impl $mode: ...it read whole messages only (bytes = messages x size)"
     is "$(field bytes "$SRV") $(field messages "$SRV")" "$obytes $(field messages "$orc")" "$impl $mode: ...the server's bytes and messages are what it received"
     is "$(field kernel_bytes_received "$orc")" "$(( obytes + 17 ))" "$impl $mode: ...and what its kernel received (+ 16-byte reply + FIN)"
-    like "$(cat "$TMP/o.srv.err")" "done: $(field messages "$SRV") messages, $(field bytes "$SRV") bytes sent" "$impl $mode: ...as the server's connection line says"
+    like "$(cat "$k.srv.err")" "done: $(field messages "$SRV") messages, $(field bytes "$SRV") bytes sent" "$impl $mode: ...as the server's connection line says"
   done
 done
-
-scene_took "independent receiver"
 
 # ---- 4. histograms merged from threads whose maxima differ ------------------------------------
 # The client merges its threads' histograms in creation order; the first one waits 100 ms before
 # each read, so its every round trip takes >= 100 ms while the other's take microseconds.
 if [ "$shims" = 1 ]; then
-  "$BIN/A1_server" -p 0 -n 2 >"$TMP/m.srv.out" 2>"$TMP/m.srv.err" &
-  srv=$!
-  port=$(wait_listening "$TMP/m.srv.out")
-  CLI=$(CB_SLOW_THREAD=1 CB_SLOW_US=100000 LD_PRELOAD=$ROOT/tests/bin/slow_thread.so \
-    "$BIN/A1_client" -H 127.0.0.1 -p "$port" -m rr -s 1000 -t 2 -d 0.5 2>"$TMP/m.cli.err" | grep '^result')
-  wait "$srv"
-  SRV=$(grep '^result' "$TMP/m.srv.out")
+  CLI=$(grep '^result' "$TMP/m.cli.out") SRV=$(grep '^result' "$TMP/m.srv.out")
   ok "$(awk -v m="$(field lat_max_us "$CLI")" 'BEGIN { exit !(m >= 100000) }'; echo $?)" \
     "rr x2, the first thread slowed 100 ms a read: lat_max_us=$(field lat_max_us "$CLI") >= 100000 (the larger maximum survives the merge)"
   ok "$(awk -v m="$(field min_conn_messages "$CLI")" -v t="$(field messages "$CLI")" 'BEGIN { exit !(m >= 1 && t >= 4 * m) }'; echo $?)" \
     "...while the other thread made most of the round trips (fewest $(field min_conn_messages "$CLI") of $(field messages "$CLI"))"
   numbers_later "...and the merged line adds up (p50 <= p99 <= max among them)" line "$CLI" --duration 0.5 --server "$SRV" --server-log "$TMP/m.srv.err"
+  numbers_run
 else
   ok 0 "slowed thread through an LD_PRELOAD shim: not with a sanitizer build # SKIP"
 fi
-
-numbers_run
-scene_took "merged histograms"
 
 # ---- 5. the sweep's rows ----------------------------------------------------------------------
 wait "$sweep_job"
@@ -201,8 +225,7 @@ py "$TOOLS/csv_variant.py" "$TMP/sweep/results.csv" "$TMP/v3.csv" --scale rep:A1
 numbers_fails_later "numbers.py sweep: A1's reps 2, 4, 6 fail" sweep --csv "$TMP/v3.csv" "${sweep_args[@]}"
 if [ "$shims" = 1 ]; then
   k=$TMP/A1.stream
-  SPORT=$(sed -n 's/^listening .*port=\([0-9]*\).*/\1/p' "$k.srv.out")
-  CLI=$(grep '^result' "$k.cli.out") SRV=$(grep '^result' "$k.srv.out")
+  SPORT=$(cat "$k.port") CLI=$(grep '^result' "$k.cli.out") SRV=$(grep '^result' "$k.srv.out")
   awk '!done && /^tcp .* bytes_received=[1-9]/ { sub(/bytes_received=/, "bytes_received=1"); done = 1 } 1' "$k.counts" >"$TMP/v.counts"
   numbers_fails_later "numbers.py kernel: one socket's count with a digit more fails" \
     kernel --counts "$TMP/v.counts" --port "$SPORT" --client "$CLI" --server "$SRV" --server-log "$k.srv.err"

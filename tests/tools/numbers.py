@@ -5,7 +5,8 @@ usage:
   numbers.py line CLIENT_LINE [--server LINE] [--server-log FILE] [--duration D] [--copied-all]
       The client line's own arithmetic, to the precision it is printed with; with --server, the
       server's line against it; with --server-log (the server's stderr, not -q), the server's
-      totals against the sum of its per-connection "done:"/"ended:" lines.
+      totals against the sum of its per-connection "done:"/"ended:" lines; with --copied-all
+      (loopback, veth), every zero-copy completion a server reports flagged copied.
   numbers.py kernel --counts FILE --port P --client LINE --server LINE --server-log FILE
       The kernel's own counts (TCP_INFO, read by tests/tools/tcp_count.so as each socket was
       closed) against the client's total_bytes and the server's bytes, in sum and per connection.
@@ -230,15 +231,15 @@ def cmd_kernel(a):
 
 def cmd_rate(a):
     """
-    The window [t0, e], e = t0 + D, is placed on the test's clock by the looks: t0 comes after
-    a look that saw some reply not yet received (the client reads every reply before t0) and
-    before the first look that saw data (the server sends nothing before the client's start,
-    sent after t0). Every look read its counts between its T0 and T1. So e lies in
-    (r.T0 + D, j.T1 + D).
-
     What the program had read at an instant is bytes_received - rqueue; the kernel reads rqueue
     first, bytes_received just after (data may land between), so one look's difference may
     overstate it, never understate it.
+
+    The window [t0, e], e = t0 + D, is placed on the test's clock by the looks: t0 comes after
+    a look that saw some hello reply not yet read by the program (the client stamps t0 once it
+    has read every reply) and before the first look that saw data (the server sends nothing
+    before the client's start, sent after t0). Every look read its counts between its T0 and
+    T1. So e lies in (r.T0 + D, j.T1 + D).
     Upper bound: the client counted only what recv calls returned before e, at most what the
     program had read at e, at most the difference of the first look starting after j.T1 + D
     (none: the counts at close).
@@ -264,7 +265,9 @@ def cmd_rate(a):
     first_data = next((i for i, (_, _, s) in enumerate(looks) if sum(b for b, _ in s.values()) > n * REPLY), None)
     if not c.that(first_data is not None, "no look saw data arrive"):
         return c.done()
-    before = [i for i in range(first_data) if len(looks[i][2]) < n or any(b < REPLY for b, _ in looks[i][2].values())]
+    # a reply the program had not read yet (bytes_received - rqueue overstates what it had read)
+    before = [i for i in range(first_data)
+              if len(looks[i][2]) < n or any(b - q < REPLY for b, q in looks[i][2].values())]
     if not c.that(before, "no look before the window (the sampler must start before the client)"):
         return c.done()
     r, j = looks[before[-1]], looks[first_data]
