@@ -70,11 +70,6 @@ def fields(line):
     return out
 
 
-def num(d, k):
-    v = d.get(k, "")
-    return float(v) if v not in ("",) else None
-
-
 def printed_interval(value, key):
     """The true values a printed field stands for."""
     return value - HALF[key], value + HALF[key]
