@@ -33,13 +33,17 @@ tests/bin/%: tests/%.c $(LIB_SRC) $(LIB_HDR)
 
 unit: $(UNITS)
 
-# The test runner prints TAP per file and ends with "N passed, N failed".
-test: all unit tests/bin/cb_peer $(SHIMS)
+# The test runner prints TAP per file and ends with "N passed, N failed". The test tools come
+# with the tests: installed first when missing (as root; otherwise their checks say SKIP).
+test:
+	@bash tests/install_deps.sh || echo "make test: test tools missing (above): the checks that need them SKIP"
+	$(MAKE) all unit tests/bin/cb_peer $(SHIMS)
 	bash tests/run.sh
 
-# Installs what is missing, from the distribution's packages only.
+# What running needs (compiler, perf, iproute2, matplotlib, liburing...), from the distribution's
+# packages only; the test tools install with `make test` (tests/install_deps.sh).
 deps:
-	bash tests/install_deps.sh
+	bash tools/install_deps.sh
 
 # The whole job: packages, build, sweep in namespaces, plots, summary.
 run: deps all

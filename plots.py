@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Figures, summary.md and report.md for a copybench sweep (results.csv from run_experiments.sh).
 
-usage: plots.py [results.csv ...] [--out-dir plots] [--machine FILE] [--profiles FILE] [--no-figures]
+usage: plots.py [results.csv ...] [--out-dir DIR] [--machine FILE] [--profiles FILE] [--no-figures]
 
-Writes to --out-dir:
+Writes to --out-dir, by default plots/ next to the (first) CSV: runs/X/results.csv draws into
+runs/X/plots/, the committed results.csv into the committed plots/. The committed plots/ takes
+the committed results.csv alone: any other input naming it with --out-dir is refused (exit 2), so
+a run of one's own never replaces the committed figures and report.
   report.md     the six questions answered from this CSV (analysis/report.py), with the noise rule
   summary.md    the tables: best technique per configuration, crossovers, costs, latency, spread
   *.png         the figures (analysis/figures.py builds what each shows, this file draws it)
@@ -24,7 +27,7 @@ matplotlib: when this Python lacks it, plots.py re-runs itself once with the fir
 that list). When none has it, it still writes report.md and summary.md, names the exact command, and
 exits 1.
 
-Exit status: 0 ok, 1 no Python with matplotlib (figures not drawn), 2 unusable input.
+Exit status: 0 ok, 1 no Python with matplotlib (figures not drawn), 2 unusable input or output.
 """
 import argparse
 import os
@@ -351,12 +354,34 @@ def write_text(path, text):
     return path
 
 
+COMMITTED_CSV = os.path.join(HERE, "results.csv")
+COMMITTED_PLOTS = os.path.join(HERE, "plots")
+
+
+def same_path(a, b):
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def output_dir(csvs, out_dir):
+    """Where the figures and reports go: --out-dir, else plots/ next to the first CSV. Raises
+    InputError when the result would be the committed plots/ for anything but the committed
+    results.csv alone (a quick run of one's own must never replace the committed report)."""
+    committed_input = len(csvs) == 1 and same_path(csvs[0], COMMITTED_CSV)
+    if out_dir is None:
+        own = [c for c in csvs if not same_path(c, COMMITTED_CSV)] or csvs
+        out_dir = os.path.join(os.path.dirname(own[0]) or ".", "plots")
+    if same_path(out_dir, COMMITTED_PLOTS) and not committed_input:
+        raise InputError(f"{out_dir}: the committed plots/ is drawn from the committed results.csv only; "
+                         f"name another directory with --out-dir (default: plots/ next to the CSV)")
+    return out_dir
+
+
 def main(argv=None, allow_reexec=False):
     argv = sys.argv[1:] if argv is None else argv
     ap = argparse.ArgumentParser(description="Figures, summary.md and report.md for a copybench results CSV.")
     ap.add_argument("csv", nargs="*", default=["results.csv"],
                     help="results CSV(s) (default results.csv); several are overlaid by network path")
-    ap.add_argument("--out-dir", default="plots", help="directory for the PNGs, summary.md, report.md (default plots)")
+    ap.add_argument("--out-dir", help="directory for the PNGs, summary.md, report.md (default: plots/ next to the first CSV)")
     ap.add_argument("--machine", help="machine side file (default: <csv name>.machine.txt; one CSV only)")
     ap.add_argument("--profiles", help="where-the-time-goes shares (default: profiles.csv next to the CSV, if any)")
     ap.add_argument("--no-figures", action="store_true", help="write report.md and summary.md only (no matplotlib needed)")
@@ -366,6 +391,7 @@ def main(argv=None, allow_reexec=False):
               "<name>.machine.txt is read", file=sys.stderr)
         return 2
     try:
+        a.out_dir = output_dir(a.csv, a.out_dir)
         rows, info = load_many(a.csv, a.machine)
         prof_path = a.profiles or os.path.join(os.path.dirname(a.csv[0]) or ".", "profiles.csv")
         if a.profiles and not os.path.exists(a.profiles):

@@ -402,9 +402,35 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f\n", b - a }'; }
 
 is_posint() { [[ "$1" =~ ^[1-9][0-9]*$ ]]; }
 is_posnum() { [[ "$1" =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk -v v="$1" 'BEGIN { exit !(v > 0) }'; }
+# in_window SEC: SEC is a measured window the client takes (-d: 0.01..86400 s)
+in_window() { [[ "$1" =~ ^[0-9]{1,5}(\.[0-9]+)?$ ]] && awk -v v="$1" 'BEGIN { exit !(v >= 0.01 && v <= 86400) }'; }
 
-# split_list OPTION VALUE: prints the items of a comma/space separated list, one per line
-split_list() { tr -s ', ' '\n' <<<"$2" | sed '/^$/d'; }
+# check_out_dir: OUT's directory exists or can be made (a dry run removes what it made), and it is
+# not the committed results' directory unless OUT is the committed results.csv itself: the side
+# files (profiles.csv, plots/) of any other CSV there would replace the committed ones.
+check_out_dir() {
+  local dir top="" why
+  dir=$(dirname "$OUT")
+  if [ "$(cd "$dir" 2>/dev/null && pwd -P)" = "$(cd "$CB_DIR" && pwd -P)" ] && [ "$(basename "$OUT")" != results.csv ]; then
+    opt_err "--out: '$OUT' is in the committed results' directory, whose profiles.csv and plots/ belong to results.csv; write it elsewhere (e.g. runs/mine/results.csv)"
+  fi
+  [ ! -e "$OUT" ] || [ -f "$OUT" ] || opt_err "--out: '$OUT' exists and is not a file"
+  [ -d "$dir" ] && return 0
+  top=$dir
+  while [ ! -e "$(dirname "$top")" ]; do top=$(dirname "$top"); done
+  why=$(mkdir -p -- "$dir" 2>&1) || opt_err "--out: cannot make directory '$dir': ${why##*: }"
+  [ "$OPT_DRY_RUN" = 1 ] || [ "$OPT_PLOTS_ONLY" = 1 ] || return 0
+  # a dry run leaves no trace: remove the directories it just made, deepest first
+  while :; do rmdir -- "$dir" 2>/dev/null || break; [ "$dir" = "$top" ] && break; dir=$(dirname "$dir"); done
+}
+
+# split_list OPTION VALUE: prints the items of a comma separated list (spaces around the commas
+# allowed), one per line; an empty item (a trailing, leading or doubled comma) is a usage error.
+split_list() {
+  local v=${2//[[:space:]]/}
+  [[ "$v" != ,* && "$v" != *, && "$v" != *,,* ]] || opt_err "$1: '$2' has an empty item (a stray comma)"
+  tr -s ', ' '\n' <<<"$2" | sed '/^$/d'
+}
 
 # ---------------------------------------------------------------------------------------------
 # processes
@@ -493,14 +519,9 @@ server_listening() {
   if [ "$SRV_MODE" = ssh ]; then [ -n "$(listening_port "$1/srv.out")" ]; else is_listening "$PORT" "$1/srv.out"; fi
 }
 
-# leftovers of a crashed earlier run: namespaces (netns mode) or the servers it recorded (loopback)
+# leftovers of a crashed earlier run with this --out: the servers it recorded (loopback). Its
+# namespaces are cb_netns_acquire's: removed only when provably abandoned.
 clean_leftovers() {
-  if [ "$SRV_MODE" = netns ]; then
-    if cb_netns_exists "$CB_NS_SERVER" || cb_netns_exists "$CB_NS_CLIENT"; then
-      say "removing leftover namespaces $CB_NS_SERVER/$CB_NS_CLIENT from an earlier run"
-      cb_netns_down >/dev/null
-    fi
-  fi
   if [ -s "$PIDFILE" ]; then
     local p exe
     while read -r p; do
@@ -526,7 +547,7 @@ cleanup() {
   fi
   ssh_close
   if [ "$NETNS_CREATED" = 1 ]; then
-    cb_netns_down >/dev/null 2>&1 || err "could not remove namespaces $CB_NS_SERVER/$CB_NS_CLIENT (try: setup_netns.sh down)"
+    cb_netns_down >/dev/null 2>&1 || err "could not remove namespaces $CB_NS_SERVER/$CB_NS_CLIENT (try: CB_NS_SERVER=$CB_NS_SERVER CB_NS_CLIENT=$CB_NS_CLIENT ./setup_netns.sh down)"
   fi
   [ -n "$PIDFILE" ] && rm -f "$PIDFILE"
   [ -n "$WORK" ] && rm -rf "$WORK"
@@ -740,6 +761,19 @@ python_with() {
   return 1
 }
 
+# python_finds MODULE: the first python3 that can find MODULE, without importing it (fast: for the
+# checks before any work). Debian's own first: the one on PATH may be a slow pyenv shim.
+python_finds() {
+  local py
+  for py in /usr/bin/python3 python3; do
+    if command -v "$py" >/dev/null 2>&1 &&
+       "$py" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('$1') is None)" >/dev/null 2>&1; then
+      echo "$py"; return 0
+    fi
+  done
+  return 1
+}
+
 # profile_event: the sampling event. `cycles` where the CPU counts them (perf stat gives a number,
 # not <not supported>), else `cpu-clock` (a VM: a timer interrupt per sample). Fails when perf
 # cannot record call chains at all.
@@ -829,12 +863,12 @@ profile_one() {
   return 0
 }
 
-# profile_sweep QUICK STREAM_SECONDS: the profiled runs, after the sweep (on by default, off with
+# profile_sweep STREAM_SECONDS: the profiled runs, after the sweep (on by default, off with
 # --quick unless --profile). Never fails the sweep: a machine where perf cannot record or resolve
 # kernel symbols gets one line saying so, and no profiles.
 PROFILE_PROBLEM=""
 profile_sweep() {
-  local quick=$1 dur=$2 ev py i s f k=0 total rc
+  local dur=$1 ev py i s f k=0 total rc
   local plotdir
   plotdir=$(dirname "$OUT")/plots
   PROF_CSV=$(dirname "$OUT")/profiles.csv
@@ -842,7 +876,6 @@ profile_sweep() {
   # a previous run's profiles must not be drawn next to this run's results
   for f in "$PROF_CSV" "$PROF_TOP"; do if [ -e "$f" ]; then mv -f "$f" "$f.prev"; fi; done
   rm -f "$plotdir/profile_server.png" "$plotdir/profile_client.png"
-  if [ -z "$PROFILE" ]; then if [ "$quick" = 1 ]; then PROFILE=0; else PROFILE=1; fi; fi
   [ "$PROFILE" = 1 ] || return 0
   # perf record's data must be read where it was recorded: with the server on another host
   # its half would have to be copied back, symbols resolved there. Not done (yet): say so.
@@ -1088,21 +1121,30 @@ parse_args() {
 check_options() {
   local x b
   IMPLS=(); SIZES=(); THREADS=()
-  for x in $(split_list --impls "$OPT_IMPLS"); do
+  local list
+  list=$(split_list --impls "$OPT_IMPLS")
+  for x in $list; do
     [[ "$x" =~ ^A[123]$ ]] || opt_err "--impls: '$x' is not one of A1 A2 A3"; IMPLS+=("$x"); done
-  for x in $(split_list --sizes "$OPT_SIZES"); do
+  list=$(split_list --sizes "$OPT_SIZES")
+  for x in $list; do
     b=$(cb_size_bytes "$x") || opt_err "--sizes: '$x' is not a message size ($CB_SIZE_GRAMMAR)"
     SIZES+=("$b"); done
-  for x in $(split_list --threads "$OPT_THREADS"); do
+  list=$(split_list --threads "$OPT_THREADS")
+  for x in $list; do
     if ! { is_posint "$x" && [ "${#x}" -le 4 ] && [ "$x" -le 1024 ]; }; then opt_err "--threads: '$x' is not a thread count (1..1024)"; fi
     THREADS+=("$x"); done
   [ "${#IMPLS[@]}" -gt 0 ] || opt_err "--impls: empty list"
   [ "${#SIZES[@]}" -gt 0 ] || opt_err "--sizes: empty list"
   [ "${#THREADS[@]}" -gt 0 ] || opt_err "--threads: empty list"
-  is_posnum "$OPT_DURATION" || opt_err "--duration: '$OPT_DURATION' is not a positive number of seconds"
-  is_posnum "$OPT_RR_DURATION" || opt_err "--rr-duration: '$OPT_RR_DURATION' is not a positive number of seconds"
+  # the range the client's -d takes (src/opts.c): refused here, not after every run has failed
+  in_window "$OPT_DURATION" || opt_err "--duration: '$OPT_DURATION' is not a number of seconds in 0.01..86400 (the client's -d)"
+  in_window "$OPT_RR_DURATION" || opt_err "--rr-duration: '$OPT_RR_DURATION' is not a number of seconds in 0.01..86400 (the client's -d)"
   if ! { is_posint "$OPT_REPS" && [ "${#OPT_REPS}" -le 4 ]; }; then opt_err "--reps: '$OPT_REPS' is not a positive integer"; fi
   [ -n "$OUT" ] || opt_err "--out: empty file name"
+  check_out_dir
+  if [ -z "$PROFILE" ]; then if [ "$OPT_QUICK" = 1 ]; then PROFILE=0; else PROFILE=1; fi; fi
+  PLAN_PY=$(python_finds sys) || PLAN_PY=""
+  [ -n "$PLAN_PY" ] || { err "no python3 here (lib/plan.py prints the plan): apt-get install python3"; exit 1; }
 
   if [ -n "$OPT_SERVER_HOST" ]; then
     [ "$OPT_NO_NETNS" = 0 ] || opt_err "--no-netns and --server-host: choose one (with --server-host no namespace is used)"
@@ -1252,10 +1294,11 @@ preflight() {
 
   case "$SRV_MODE" in
     netns)
-      cb_netns_addrs
       clean_leftovers
+      # a pair of its own: one in use (a demo, another sweep, the hand recipe) is never touched
+      CB_TCP_CC=${CB_TCP_CC:-auto} cb_netns_acquire $$ "run_experiments.sh writing $OUT" >/dev/null || exit 1
       NETNS_CREATED=1
-      CB_TCP_CC=${CB_TCP_CC:-auto} cb_netns_up >/dev/null || { err "could not set up the namespaces"; exit 1; }
+      [ -z "$CB_NETNS_NOTE" ] || say "$CB_NETNS_NOTE"
       SRV_PREFIX=(ip netns exec "$CB_NS_SERVER")
       CLI_PREFIX=(ip netns exec "$CB_NS_CLIENT")
       SERVER_ADDR=$CB_SERVER_IP; SRV_DIR=$CB_BIN_DIR; PATH_KIND=veth
@@ -1279,6 +1322,7 @@ preflight() {
 
 # plan_runs: PLAN, one "IMPL MODE SIZE THREADS REP" per run, in the order they run:
 # rep > size > threads > mode > impl, so the techniques alternate and drift hits them alike.
+# Then the plan of every phase and its estimate (plan_phases, lib/plan.py).
 plan_runs() {
   local modes=(stream) r s t m i
   [ "$OPT_RR" = 1 ] && modes+=(rr)
@@ -1288,10 +1332,39 @@ plan_runs() {
       PLAN+=("$i $m $s $t $r")
     done; done; done; done
   done
-  local total=${#PLAN[@]} n_rr=0 est
-  [ "$OPT_RR" = 1 ] && n_rr=$((total / 2))
-  est=$(awk -v ns="$((total - n_rr))" -v nr="$n_rr" -v d="$OPT_DURATION" -v rd="$OPT_RR_DURATION" 'BEGIN { printf "%d\n", ns * (d + 0.6) + nr * (rd + 0.6) }')
-  say "$total runs (${#IMPLS[@]} impls x ${#SIZES[@]} sizes x ${#THREADS[@]} thread counts x ${#modes[@]} modes x $OPT_REPS reps; stream ${OPT_DURATION}s, rr ${OPT_RR_DURATION}s): estimated $(fmt_dur "$est")"
+  plan_phases
+  say "${#PLAN[@]} runs planned; every phase and its time, estimated for a quiet 2-core machine:"
+  if ! printf '%s\n' "${PHASES[@]}" | "$PLAN_PY" "$CB_DIR/lib/plan.py" | sed 's/^/  /'; then
+    err "lib/plan.py could not read the plan"; exit 1
+  fi
+}
+
+# PHASES: what the sweep will do, one tab-separated "NAME RUNS SECONDS_EACH OVERHEAD_EACH WHAT"
+# per phase, summed by lib/plan.py. A new phase joins the plan and the estimate with plan_phase.
+# The overheads: a sweep run costs 0.6 s besides its window (server start, client connect, the
+# drain, perf: the committed default run, 288 runs, took 20 minutes); a profiled run about 4 s
+# besides its window (perf record starting twice, perf script, the parse of two call-chain
+# files: 7.7 s measured here beside other work, about twice the quiet figure); plots.py about 30 s
+# (12 s for 16 rows measured beside other work). An estimate, not a promise: say so when it is off.
+PHASES=()
+plan_phase() { PHASES+=("$(printf '%s\t%s\t%s\t%s\t%s' "$@")"); }
+plan_phases() {
+  local n_stream=0 n_rr=0 line shape pdur
+  for line in "${PLAN[@]}"; do case "$line" in *" rr "*) n_rr=$((n_rr + 1)) ;; *) n_stream=$((n_stream + 1)) ;; esac; done
+  shape="${OPT_IMPLS// /} x ${#SIZES[@]} size(s) x ${#THREADS[@]} thread count(s) x $OPT_REPS rep(s)"
+  PHASES=()
+  plan_phase stream "$n_stream" "$OPT_DURATION" 0.6 "$shape, ${OPT_DURATION} s windows"
+  [ "$OPT_RR" = 1 ] && plan_phase rr "$n_rr" "$OPT_RR_DURATION" 0.6 "$shape, ${OPT_RR_DURATION} s windows"
+  if [ "$PROFILE" = 1 ] && [ "$SRV_MODE" != ssh ]; then
+    pdur=$(awk -v d="$OPT_DURATION" -v m="$CB_PROFILE_SECONDS" 'BEGIN { print (d < m ? d : m) }')
+    plan_phase profile $((${#IMPLS[@]} * ${#SIZES[@]})) "$pdur" 4 "perf record -g of server and client, ${pdur} s, $CB_PROFILE_THREADS connection(s) (--no-profile: none)"
+  elif [ "$PROFILE" = 1 ]; then
+    plan_phase profile 0 0 0 "left out: the server runs on another host"
+  else
+    plan_phase profile 0 0 0 "off (--profile turns it on)"
+  fi
+  if [ "$OPT_PLOTS" = 1 ]; then plan_phase plots 1 0 30 "plots.py: figures, summary.md, report.md in $(dirname "$OUT")/plots/"
+  else plan_phase plots 0 0 0 "off (--no-plots)"; fi
 }
 
 # sweep: every planned run, a progress line each; the CSV is started afresh (the old one kept).
@@ -1339,13 +1412,18 @@ main() {
   fi
   if [ "$OPT_DRY_RUN" = 1 ]; then
     plan_runs
+    [ "$OPT_PLOTS" = 0 ] || python_with matplotlib >/dev/null || err "note: no Python with matplotlib here: the real run would stop before the sweep (install python3-matplotlib: make deps; or add --no-plots)"
     say "dry run: results would go to $OUT; nothing was run"
     exit 0
+  fi
+  if [ "$OPT_PLOTS" = 1 ] && ! python_with matplotlib >/dev/null; then
+    err "no Python with matplotlib, so no plots at the end: install python3-matplotlib (make deps, or apt-get install python3-matplotlib), or run with --no-plots"
+    exit 1
   fi
   preflight
   plan_runs
   sweep
-  profile_sweep "$OPT_QUICK" "$OPT_DURATION"
+  profile_sweep "$OPT_DURATION"
   finish
 }
 

@@ -3,7 +3,13 @@
 #
 #   setup_netns.sh up       create server + client namespaces joined by a veth pair (idempotent)
 #   setup_netns.sh down     remove them, killing any process left inside (idempotent)
-#   setup_netns.sh status   say what exists; exit 0 when fully up, 3 when not
+#   setup_netns.sh status   say what exists and who holds it; exit 0 when fully up, 3 when not
+#
+# A pair in use is never destroyed by another user of it: `up` over a half-built pair rebuilds it
+# only when nothing runs inside and no live process owns it (else it says who holds it, exit 1);
+# the sweep and the demo remove a pair only when it is provably abandoned: the process that made
+# it is gone and nothing runs inside (each records itself as the owner in
+# /run/copybench/netns/NAME.owner). `down` is the explicit way to remove a pair and what runs in it.
 #
 # Environment (defaults in brackets):
 #   CB_NS_SERVER [cb_srv]   server namespace name
@@ -16,6 +22,9 @@
 # Can also be sourced as a library: it then only defines the cb_netns_* functions.
 set -euo pipefail
 
+# 1 when the names are the defaults: a sweep or the demo may then pick a pair of its own
+CB_NETNS_DEFAULT_NAMES=0
+[ -n "${CB_NS_SERVER:-}${CB_NS_CLIENT:-}" ] || CB_NETNS_DEFAULT_NAMES=1
 CB_NS_SERVER=${CB_NS_SERVER:-cb_srv}
 CB_NS_CLIENT=${CB_NS_CLIENT:-cb_cli}
 CB_SUBNET=${CB_SUBNET:-10.77.0.0/24}
@@ -23,8 +32,14 @@ CB_SUBNET=${CB_SUBNET:-10.77.0.0/24}
 CB_VETH_SERVER=cbveth_s
 CB_VETH_CLIENT=cbveth_c
 
+# Who made each namespace: a line "pid=PID start=TICKS what=TEXT" (pid=hand: setup_netns.sh up,
+# the user's own pair). PID plus its start time (/proc/PID/stat field 22) names one process
+# even after the pid is reused.
+CB_NETNS_OWNERS=${CB_NETNS_OWNERS:-/run/copybench/netns}
+CB_NETNS_NOTE=""   # what cb_netns_acquire did, for the sweep and the demo to say
+
 cb_netns_usage() {
-  sed -n '2,16s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  sed -n '2,22s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 cb_netns_err() { echo "setup_netns.sh: $*" >&2; }
@@ -114,6 +129,94 @@ cb_netns_kill_pids() {
   : "$i"
 }
 
+# cb_netns_start_ticks PID: the process's start time in clock ticks since boot ("" when gone).
+cb_netns_start_ticks() {
+  local st="" fields
+  [ -r "/proc/$1/stat" ] && read -r st <"/proc/$1/stat" 2>/dev/null
+  [ -n "$st" ] || return 0
+  # after the command name, which may hold spaces and parentheses: field 3 on
+  read -ra fields <<<"${st##*) }"
+  echo "${fields[19]:-}"
+}
+
+# cb_netns_claim PID WHAT: PID (a process that outlives this call) owns the pair from now on;
+# PID "hand" for a pair the user made with setup_netns.sh up.
+cb_netns_claim() {
+  local ns line="pid=$1 start= what=$2"
+  [ "$1" = hand ] || line="pid=$1 start=$(cb_netns_start_ticks "$1") what=$2"
+  mkdir -p "$CB_NETNS_OWNERS" || return 1
+  for ns in "$CB_NS_SERVER" "$CB_NS_CLIENT"; do
+    echo "$line" >"$CB_NETNS_OWNERS/$ns.owner.tmp" && mv -f "$CB_NETNS_OWNERS/$ns.owner.tmp" "$CB_NETNS_OWNERS/$ns.owner" || return 1
+  done
+}
+
+# cb_netns_holder NS: who holds NS, in words; nothing when NS is absent or provably abandoned
+# (its recorded owner process is gone and nothing runs inside). A namespace without a record
+# (made by hand with ip netns, or by an older copybench) has an unknown owner: it is held.
+cb_netns_holder() {
+  local ns=$1 rec="" pid="" start="" p cmd w="" pids=() args=()
+  cb_netns_exists "$ns" || return 0
+  mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null)
+  for p in "${pids[@]}"; do
+    [ -n "$p" ] || continue
+    args=(); [ -r "/proc/$p/cmdline" ] && mapfile -d '' args <"/proc/$p/cmdline" 2>/dev/null
+    cmd="${args[*]}"
+    w+="${w:+, }$p (${cmd:0:60})"
+  done
+  [ -z "$w" ] || w="processes inside: $w"
+  [ -r "$CB_NETNS_OWNERS/$ns.owner" ] && read -r rec <"$CB_NETNS_OWNERS/$ns.owner"
+  [[ "$rec" =~ ^pid=([^ ]*)\ start=([0-9]*)\ what= ]] && pid=${BASH_REMATCH[1]} start=${BASH_REMATCH[2]}
+  if [ -z "$rec" ]; then
+    w+="${w:+; }no owner on record (made with ip netns or an older copybench: setup_netns.sh down removes it)"
+  elif [ "$pid" = hand ]; then
+    w+="${w:+; }made by hand with setup_netns.sh up (setup_netns.sh down removes it)"
+  elif [ -n "$pid" ] && [ -n "$start" ] && [ "$(cb_netns_start_ticks "$pid")" = "$start" ]; then
+    w+="${w:+; }owned by pid $pid (${rec#* what=})"
+  fi
+  echo "$w"
+}
+
+# cb_netns_pair_holder: who holds either namespace of the pair ("" when both are free to remove).
+cb_netns_pair_holder() {
+  local h w=""
+  h=$(cb_netns_holder "$CB_NS_SERVER"); [ -z "$h" ] || w="$CB_NS_SERVER: $h"
+  h=$(cb_netns_holder "$CB_NS_CLIENT"); [ -z "$h" ] || w+="${w:+; }$CB_NS_CLIENT: $h"
+  echo "$w"
+}
+
+# cb_netns_acquire PID WHAT: a pair of namespaces of PID's own, for a sweep or the demo. The pair
+# named by CB_NS_SERVER/CB_NS_CLIENT is removed first when it is provably abandoned. When it is
+# held, and the names are the defaults, the pair becomes cb_srv_PID/cb_cli_PID (so two sweeps, or
+# a sweep and the demo, coexist); with names of the user's choosing it says who holds the pair and
+# fails. Sets CB_NETNS_NOTE (what it did, for the caller to say); the pair is up when it returns 0.
+# shellcheck disable=SC2034 # CB_NETNS_NOTE is for the scripts that source this file
+cb_netns_acquire() {
+  local pid=$1 what=$2 holder
+  CB_NETNS_NOTE=""
+  cb_netns_need_root && cb_netns_check_names && cb_netns_addrs || return 1
+  if cb_netns_exists "$CB_NS_SERVER" || cb_netns_exists "$CB_NS_CLIENT"; then
+    holder=$(cb_netns_pair_holder)
+    if [ -z "$holder" ]; then
+      CB_NETNS_NOTE="removed the abandoned namespaces $CB_NS_SERVER/$CB_NS_CLIENT (their owner is gone, nothing ran inside)"
+      cb_netns_down >/dev/null || return 1
+    elif [ "$CB_NETNS_DEFAULT_NAMES" = 1 ]; then
+      CB_NETNS_NOTE="namespaces $CB_NS_SERVER/$CB_NS_CLIENT are in use ($holder), left alone; this one uses ${CB_NS_SERVER}_$pid/${CB_NS_CLIENT}_$pid"
+      CB_NS_SERVER=${CB_NS_SERVER}_$pid CB_NS_CLIENT=${CB_NS_CLIENT}_$pid
+      # a pid reused since a crash: the same rule once more
+      if cb_netns_exists "$CB_NS_SERVER" || cb_netns_exists "$CB_NS_CLIENT"; then
+        holder=$(cb_netns_pair_holder)
+        [ -z "$holder" ] || { cb_netns_err "namespaces $CB_NS_SERVER/$CB_NS_CLIENT are in use: $holder"; return 1; }
+        cb_netns_down >/dev/null || return 1
+      fi
+    else
+      cb_netns_err "namespaces $CB_NS_SERVER/$CB_NS_CLIENT are in use, not touching them: $holder." \
+        "Stop what holds them, or name another pair (CB_NS_SERVER, CB_NS_CLIENT)"
+      return 1
+    fi
+  fi
+  cb_netns_up_new "$pid" "$what"
+}
+
 # cb_netns_is_up: 0 when both namespaces, the veth pair, the addresses and lo are in place.
 cb_netns_is_up() {
   cb_netns_addrs || return 1
@@ -155,17 +258,32 @@ cb_netns_down() {
       if cb_netns_exists "$ns"; then cb_netns_err "could not remove namespace $ns"; return 1; fi
       echo "setup_netns.sh: removed namespace $ns"
     fi
+    rm -f "$CB_NETNS_OWNERS/$ns.owner"
   done
 }
 
+# cb_netns_up: `setup_netns.sh up`, the user's own pair (owner: hand). A pair that is up stays as
+# it is. A half-built one (a crash, an interrupted up) is rebuilt from nothing unless it is in use:
+# something runs inside, or a live process owns it.
 cb_netns_up() {
+  local holder
   cb_netns_need_root && cb_netns_check_names && cb_netns_addrs || return 1
   if cb_netns_is_up; then
     echo "setup_netns.sh: already up ($CB_NS_SERVER $CB_SERVER_IP <-> $CB_NS_CLIENT $CB_CLIENT_IP)"
     return 0
   fi
-  # Half-built leftovers (a crash, an interrupted up): start from nothing.
+  holder=$(cb_netns_pair_holder)
+  if [[ "$holder" == *"processes inside"* || "$holder" == *"owned by pid"* ]]; then
+    cb_netns_err "namespaces $CB_NS_SERVER/$CB_NS_CLIENT are half built and in use, not touching them: $holder." \
+      "Stop what holds them (or remove them with setup_netns.sh down), or name another pair (CB_NS_SERVER, CB_NS_CLIENT)"
+    return 1
+  fi
   cb_netns_down >/dev/null || return 1
+  cb_netns_up_new hand "setup_netns.sh up"
+}
+
+# cb_netns_up_new OWNER WHAT: create the pair (absent now), recorded as OWNER's (a pid, or hand).
+cb_netns_up_new() {
   if ! {
     ip netns add "$CB_NS_SERVER" &&
     ip netns add "$CB_NS_CLIENT" &&
@@ -176,7 +294,8 @@ cb_netns_up() {
     ip -n "$CB_NS_CLIENT" link set lo up &&
     ip -n "$CB_NS_SERVER" link set "$CB_VETH_SERVER" up &&
     ip -n "$CB_NS_CLIENT" link set "$CB_VETH_CLIENT" up &&
-    cb_netns_set_cc
+    cb_netns_set_cc &&
+    cb_netns_claim "$1" "$2"
   }; then
     cb_netns_err "could not create the namespaces; cleaning up"
     cb_netns_down >/dev/null || true
@@ -190,8 +309,7 @@ cb_netns_status() {
   local ns pids
   for ns in "$CB_NS_SERVER" "$CB_NS_CLIENT"; do
     if cb_netns_exists "$ns"; then
-      pids=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')
-      echo "namespace $ns: exists${pids:+, processes: $pids}"
+      echo "namespace $ns: exists; $(cb_netns_holder "$ns" | sed 's/^$/abandoned (owner gone, nothing inside)/')"
       ip -n "$ns" -br addr show 2>/dev/null | sed 's/^/  /'
     else
       echo "namespace $ns: absent"

@@ -132,7 +132,7 @@ for impl in "${IMPLS[@]}"; do
       sleep 0.05
     done
     wait "$spid" 2>/dev/null || true
-    cfail=0 gbps=0 cerr=""
+    cfail=0 gbps=0 cerr="" fewest=""
     for k in "${!cpids[@]}"; do
       wait "${cpids[$k]}" 2>/dev/null || true
       c=$((k + 1))
@@ -141,6 +141,9 @@ for impl in "${IMPLS[@]}"; do
         cfail=$((cfail + 1)); [ -n "$cerr" ] || cerr=$(head -c 200 "$TMP/cli-err.$c")
       fi
       [ -n "$cl" ] && gbps=$(awk -v a="$gbps" -v b="$(field gbps "$cl")" 'BEGIN {printf "%.3f", a + b}')
+      # fairness: the fewest whole messages any one connection got in its window
+      m=$(field min_conn_messages "$cl")
+      [[ "$m" =~ ^[0-9]+$ ]] && { [ -z "$fewest" ] || [ "$m" -lt "$fewest" ]; } && fewest=$m
     done
     st1=$(stat_now)
     sl=$(grep '^result ' "$srv_out" | tail -n 1 || true)
@@ -158,8 +161,10 @@ for impl in "${IMPLS[@]}"; do
       extra=" zc copied $(field zc_copied "$sl")/$(field zc_completions "$sl")"
       [ "$(field zc_missing "$sl")" = 0 ] || extra+=", zc_missing $(field zc_missing "$sl")"
     fi
-    say "$impl $l: served ${served:-?}/$conns errors=${serr:-?} client failures=$cfail, $gbps Gbps, idle ${idle:-?} KiB, peak $peak KiB, $per KiB/conn, steal $steal%$extra"
-    ROWS+=("| $impl | $l | ${served:-?}/$conns | ${serr:-?} / $cfail | $ok | $gbps | ${idle:-?} | $peak | $per | $steal |")
+    fair="yes"
+    [ "${fewest:-0}" -ge 1 ] || { fair="NO"; say "$impl $l: a connection got no message in its window (fairness: the scheduler gave it no turn)"; }
+    say "$impl $l: served ${served:-?}/$conns errors=${serr:-?} client failures=$cfail, $gbps Gbps, fewest messages on a connection ${fewest:-?}, idle ${idle:-?} KiB, peak $peak KiB, $per KiB/conn, steal $steal%$extra"
+    ROWS+=("| $impl | $l | ${served:-?}/$conns | ${serr:-?} / $cfail | $ok | $gbps | ${fewest:-?} ($fair) | ${idle:-?} | $peak | $per | $steal |")
   done
 done
 st_all1=$(stat_now)
@@ -171,8 +176,10 @@ st_all1=$(stat_now)
   echo "- $mode, ${size} messages, ${duration} s per client; steal share over the run: $(steal_pct "$st_all0" "$st_all1")%"
   echo "- peak RSS = max of VmHWM and sampled VmRSS (every 50 ms) of the server; per connection = (peak - idle) / $conns"
   echo
-  echo "| impl | clients x threads | served | server errors / failed clients | all served | total Gbps | idle RSS KiB | peak RSS KiB | KiB per connection | steal % |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "- fewest messages: the fewest whole messages any one connection got in its window (fair: every connection got at least one); what tests/t_scale.sh prints and leaves to this bench"
+  echo
+  echo "| impl | clients x threads | served | server errors / failed clients | all served | total Gbps | fewest messages (fair) | idle RSS KiB | peak RSS KiB | KiB per connection | steal % |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${ROWS[@]}"
 } >"$TMP/table.md"
 cat "$TMP/table.md"

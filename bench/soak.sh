@@ -52,6 +52,10 @@ usage: bench/soak.sh [options]
   --png FILE       RSS and threads over time (default soak_rss.png; 'none': no figure)
   --samples FILE   also keep the per-second samples as CSV (and the quiesces
                    in FILE without .csv, plus .quiesce.csv)
+  --gate WHAT      all (default): every check counts, drift included; invariants:
+                   only what holds at any load counts (served, no failure, no wrong
+                   byte, bytes balanced, back to idle within 50 s); drift and
+                   zc_missing are measured and shown, not judged (tests/t_soak.sh)
   --help           this text
 The servers inherit the environment (e.g. MALLOC_ARENA_MAX=2 bench/soak.sh).
 Needs root: it runs in a private network namespace (unshare -n).
@@ -62,23 +66,28 @@ ERR=2
 say() { echo "soak: $*" >&"$ERR"; }
 is_num() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 
-minutes="" seconds="" parallel=6 seed="" out="" png=soak_rss.png samples_out=""
+minutes="" seconds="" parallel=6 seed="" out="" png=soak_rss.png samples_out="" gate=all
 orig_args=("$@")
 while [ $# -gt 0 ]; do
   case $1 in
     --help|-h) usage; exit 0 ;;
-    --minutes|--seconds|--parallel|--seed|--out|--png|--samples)
+    --minutes|--seconds|--parallel|--seed|--out|--png|--samples|--gate)
       [ $# -ge 2 ] || die_usage "$1 needs a value"
       [ -n "$2" ] || die_usage "$1 needs a non-empty value"
       case $1 in
         --minutes) minutes=$2 ;; --seconds) seconds=$2 ;; --parallel) parallel=$2 ;;
         --seed) seed=$2 ;; --out) out=$2 ;; --png) png=$2 ;; --samples) samples_out=$2 ;;
+        --gate) gate=$2 ;;
       esac
       shift 2 ;;
     *) die_usage "unknown option '$1' (try --help)" ;;
   esac
 done
 [ -z "$minutes" ] || [ -z "$seconds" ] || die_usage "--minutes and --seconds exclude each other"
+[ "$gate" = all ] || [ "$gate" = invariants ] || die_usage "--gate: '$gate' is not all or invariants"
+# Back to idle within this many tenths of a second after the clients leave: 5 s for the bench
+# (A3 waits up to 2 s for late completions), ten times that where only invariants are judged.
+SETTLE_TENTHS=50; [ "$gate" = all ] || SETTLE_TENTHS=500
 if [ -n "$seconds" ]; then
   is_num "$seconds" && awk -v s="$seconds" 'BEGIN {exit !(s >= 5 && s <= 86400)}' ||
     die_usage "--seconds wants a number of seconds in [5, 86400], got '$seconds'"
@@ -393,7 +402,7 @@ echo "from_s,to_s" >"$TMP/drains.csv"
 settle() {
   local impl ok_all tries t
   declare -gA Q_RSS Q_THR Q_FDS Q_IDLE Q_ANON Q_FILE
-  for ((tries = 0; tries < 50; tries++)); do
+  for ((tries = 0; tries < SETTLE_TENTHS; tries++)); do
     ok_all=1
     for impl in "${IMPLS[@]}"; do
       proc_read "${SPID_OF[$impl]}" || true
@@ -703,13 +712,17 @@ for impl in "${IMPLS[@]}"; do
   [ -n "$s_bytes" ] && [ "$kept" = "$c_tb" ] && balanced=yes
   [ "$balanced" = yes ] || bad+=("bytes unbalanced")
   [ "$l_bad" = 0 ] && [ "${s_err:-x}" = "$n_ended" ] || bad+=("$l_bad connection errors not from a kill")
-  within "$q_d" || bad+=("idle RSS drift")
-  within "$fx_d" || bad+=("fd drift")
-  within "$tx_d" || bad+=("thread drift")
+  # drift in % and zc_missing depend on the load beside the run: judged by the bench
+  # (--gate all), shown but not judged where only what holds at any load counts
+  if [ "$gate" = all ]; then
+    within "$q_d" || bad+=("idle RSS drift")
+    within "$fx_d" || bad+=("fd drift")
+    within "$tx_d" || bad+=("thread drift")
+  fi
   [ "$q_idle" = "$q_n" ] || bad+=("not back to idle at $((q_n - q_idle)) of $q_n quiesces")
   if [ "$impl" = A3 ]; then
-    [ "$(field zc_missing "$sres")" = 0 ] && [ "$(field zc_bogus "$sres")" = 0 ] ||
-      bad+=("zc_missing $(field zc_missing "$sres") zc_bogus $(field zc_bogus "$sres")")
+    [ "$(field zc_bogus "$sres")" = 0 ] || bad+=("zc_bogus $(field zc_bogus "$sres")")
+    [ "$gate" = invariants ] || [ "$(field zc_missing "$sres")" = 0 ] || bad+=("zc_missing $(field zc_missing "$sres")")
   fi
   if [ "${#bad[@]}" = 0 ]; then checks=ok; else checks="FAILED: $(IFS=';'; echo "${bad[*]}")"; FAILS=$((FAILS + 1)); fi
   ROWS+=("| $impl | ${s_clients:-?} / $c_thr | $c_n / $c_killed ($k_conn) | $c_failed | $c_ve | ${s_bytes:-?} − $k_bytes = $kept; clients $c_tb: **$balanced** | $(mib "${BASE_RSS[$impl]}"); $q_series | ${q_d}% | $(mib "$rss_r") → $(mib "$rss_e") (${rss_d:-n/a}%); live $lv_r → $lv_e | $fx_r → $fx_e (${fx_d:-n/a}%) | $tx_r → $tx_e (${tx_d:-n/a}%) | $q_idle/$q_n (${BASE_THR[$impl]}/${BASE_FDS[$impl]}) | $checks |")
@@ -726,6 +739,7 @@ status="every check holds"
   echo "- load: T = $DUR_S s (the last clients ended at $RUN_S s), $parallel clients at a time dealt to A1/A2/A3 in turn; each: stream or rr, 64 B-256 KiB, 1-4 threads, 1-3 s, --verify; about 1 in $KILL_ONE_IN SIGKILLed at 25-75 % of its window once all its connections are live"
   echo "- bytes: a killed client prints no result, so its connections are taken out on the server's side, from the server's own per-connection log (found by port and position): server bytes − killed connections' bytes must equal the sum of the other clients' total_bytes, to the byte"
   echo "- windows of L = $WIN_S s (min(60 s, T/5)): warm-up [0, L), reference [L, 2L), end [T − L, T]. The warm-up opens at the peak (every slot's first client: 4 connections, 256 KiB, stream or rr, each server's first one SIGKILLed). The end window replays the reference window's clients (same seeds, same order). A quiesce at L, every L after, at T − L and at T: no new client, the running ones finish, each server must be back to its idle threads/fds, and its idle RSS is read 1.2 s later (a server gives memory back at most once a second)"
+  [ "$gate" = all ] || echo "- gate: invariants (--gate invariants): drift and zc_missing are measured and shown, not judged; back to idle within $((SETTLE_TENTHS / 10)) s"
   echo "- drift (bound ±$DRIFT_MAX_PCT %): **idle RSS**: the lower of the quiesces at T − L and T vs the lower of those at L and 2L (a leak raises both of the last two; the allocator holding freed memory until a later free raised one quiesce at a time, by up to 1 MiB); **fds, threads**: the most common value over the end window vs over the reference window of what the server holds beyond its live connections (fds − live, threads − live; live = connected minus ended in the server's own log that second), flat whatever the load unless something leaks (a connection between accept and its connected line, or between its done line and its reap, adds its descriptor and thread for a moment: not a median, which two such moments move in a short window). RSS under load (medians over the same windows) follows the live connections (A3 holds a pool per connection, as large as what the kernel keeps in flight) and is shown, not gated. Idle RSS at start vs the later quiesces shows what the allocator keeps"
   echo "- harness: $HARNESS_CPU; the sampler reads /proc once a second, the main loop polls 10 times a second without forking"
   echo "- figure: $PNG_NOTE"

@@ -199,6 +199,10 @@ static bool client_handshake(struct worker *w)
 		wfail(w, "recv hello reply: not a copybench server (magic 0x%08x)", r.magic);
 		return false;
 	}
+	if (r.reserved16 || r.reserved32) {     /* reserved means 0 (docs/protocol.md) */
+		wfail(w, "recv hello reply: a reserved byte is not 0 (another protocol?)");
+		return false;
+	}
 	if (r.status == CB_BAD_VERSION) {
 		wfail(w, "server refused the hello: %s (the server speaks version %u, this client %u)",
 		      cb_status_str(r.status), r.version, CB_VERSION);

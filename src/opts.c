@@ -242,7 +242,7 @@ void cb_client_parse(int argc, char **argv, const char *impl, struct cb_client_o
 			       "                        pay, but it can stall small-segment paths (default %u: off)\n"
 			       "      --connect-timeout SEC  give up on a connect after SEC seconds, 0.1..3600 (default %g)\n"
 			       "  -h, --help            this help\n"
-			       "Last stdout line: the 'result ...' line; fields are defined in README.md.\n"
+			       "Last stdout line: the 'result ...' line; fields are defined in docs/programs.md.\n"
 			       "Exit: 0 ok, 1 runtime error (partial result still printed), 2 usage error,\n"
 			       "130 interrupted by SIGINT/SIGTERM (partial result printed).\n",
 			       argv[0], impl, impl, CB_DEFAULT_PORT, CB_MIN_SIZE, CB_MAX_SIZE, CB_DEFAULT_SIZE,

@@ -288,9 +288,15 @@ static void serve_rr(struct cb_conn *c, void *state)
 	cb_set_nodelay(c->fd);
 	/* The same idle rule as stream: a peer that asks for nothing that long is dropped. */
 	cb_set_timeout(c->fd, SO_RCVTIMEO, sopts.idle_timeout);
-	while (read_request(c, req) > 0)
+	while (read_request(c, req) > 0) {
+		if (cb_get_be64(req + 8)) {        /* reserved means 0, as in the hello and the start */
+			conn_log(c, "request with a reserved byte not 0; closing");
+			conn_fail(c, "recv request", EPROTO);
+			return;
+		}
 		if (!send_one(c, state, cb_get_be64(req)))
 			return;
+	}
 }
 
 static void *conn_main(void *arg)
@@ -305,8 +311,21 @@ static void *conn_main(void *arg)
 		else
 			serve_stream(c, state);
 		tech->close(c, state);
-		/* Everything sent, then EOF: the client counts every byte. */
-		shutdown(c->fd, SHUT_WR);
+		if (c->failed && c->err == EPROTO) {
+			/*
+			 * The peer broke the protocol (data in stream mode, a bad
+			 * request): a reset when the socket closes, for every
+			 * technique alike. A FIN here would race the close's reset
+			 * (unread input) and end A1 with one, A3 (which waits for
+			 * completions first) cleanly.
+			 */
+			struct linger now = { .l_onoff = 1, .l_linger = 0 };
+
+			setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &now, sizeof(now));
+		} else {
+			/* Everything sent, then EOF: the client counts every byte. */
+			shutdown(c->fd, SHUT_WR);
+		}
 		if (c->failed)
 			conn_log(c, "ended: %s: %s (%llu messages, %llu bytes sent)%s",
 				 c->err_call ? c->err_call : "send", strerror(c->err),

@@ -46,7 +46,8 @@ enum cb_status cb_hello_check(const struct cb_hello *h)
 		return CB_BAD_SIZE;
 	if (h->mode != CB_STREAM && h->mode != CB_RR)
 		return CB_BAD_MODE;
-	if (h->flags & ~CB_FLAG_VERIFY)
+	/* Reserved means 0, in every message of the protocol: a receiver refuses anything else. */
+	if ((h->flags & ~CB_FLAG_VERIFY) || h->reserved)
 		return CB_BAD_FLAGS;
 	return CB_OK;
 }
@@ -59,7 +60,7 @@ const char *cb_status_str(unsigned status)
 	case CB_BAD_VERSION: return "unsupported protocol version";
 	case CB_BAD_SIZE: return "message size out of range";
 	case CB_BAD_MODE: return "unknown mode";
-	case CB_BAD_FLAGS: return "unknown flags";
+	case CB_BAD_FLAGS: return "unknown flags, or a reserved byte not 0";
 	case CB_TOO_BIG: return "message size too large for this technique's per-connection buffers";
 	case CB_NO_MEMORY: return "the server could not allocate the message buffers";
 	case CB_NO_ZEROCOPY: return "the server cannot use MSG_ZEROCOPY on this connection";

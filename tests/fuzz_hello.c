@@ -20,7 +20,7 @@ static enum cb_status expected(const struct cb_hello *h)
 	if (h->version != 2) return CB_BAD_VERSION;
 	if (h->msg_size < 16 || h->msg_size > 64u * 1024 * 1024) return CB_BAD_SIZE;
 	if (h->mode > 1) return CB_BAD_MODE;
-	if (h->flags & ~1u) return CB_BAD_FLAGS;
+	if ((h->flags & ~1u) || h->reserved) return CB_BAD_FLAGS;
 	return CB_OK;
 }
 

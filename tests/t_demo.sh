@@ -67,6 +67,10 @@ wait_until() { # wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s
   until "$@"; do [ "$SECONDS" -ge "$end" ] && return 1; sleep 0.1; done
 }
 pane() { tmux -L "$1" capture-pane -p -J -S - -t "$S:0.$2" 2>/dev/null; }
+# unwrap: the demo's deliberate wrapping undone (a continuation is indented by four spaces)
+unwrap() { awk '/^    [^ ]/ && n { buf = buf " " substr($0, 5); next } n { print buf } { buf = $0; n = 1 } END { if (n) print buf }'; }
+# too_wide SOCK PANE: the pane's lines wider than the pane (-J joins what tmux wrapped)
+too_wide() { pane "$1" "$2" | awk -v w="$(tmux -L "$1" display-message -p -t "$S:0.$2" '#{pane_width}')" 'length > w { n++ } END { print n + 0 }'; }
 both_finished() { [[ "$(pane "$1" 0)" == *"=== demo finished ==="* && "$(pane "$1" 1)" == *"=== demo finished ==="* ]]; }
 # what_is_left SOCK TMPDIR [NS...]: prints anything of that demo still there, nothing when clean
 what_is_left() {
@@ -92,8 +96,8 @@ check_run() {
   for i in $2; do
     like "$sp" "=== $i [a-z-]+: " "$tag: server pane: $i's title line"
     like "$cp" "=== $i [a-z-]+: " "$tag: client pane: $i's title line"
-    sl=$(printf '%s\n' "$sp" | grep "^result impl=$i side=server" | tail -n 1)
-    cl=$(printf '%s\n' "$cp" | grep "^result impl=$i side=client" | tail -n 1)
+    sl=$(unwrap <<<"$sp" | grep "^result impl=$i side=server" | tail -n 1)
+    cl=$(unwrap <<<"$cp" | grep "^result impl=$i side=client" | tail -n 1)
     like "$sl" "clients=2 rejected=0 errors=0 bytes=[1-9]" "$tag: server pane: $i's result line, 2 clients, no error"
     like "$cl" "threads=2 .*verify_errors=0 errors=0" "$tag: client pane: $i's result line, verify_errors=0 errors=0"
     is "$(field total_bytes "$cl")" "$(field bytes "$sl")" "$tag: $i: the client received every byte the server sent"
@@ -113,6 +117,8 @@ check_run loopback "A1 A3" 127.0.0.1 "$sp" "$cp"
 like "$sp" "A3: [0-9]+ of [0-9]+ zero-copy completions flagged SO_EE_CODE_ZEROCOPY_COPIED \(zc_copied share 100\.0%\)" \
   "loopback: A3 ends with the zc_copied share (all copied, as the kernel does for a local receiver)"
 like "$cp" "=== summary: 64K messages, 2 connections, 1.5 s each" "loopback: client pane ends with a summary"
+is "$(too_wide "$SOCK" 0) $(too_wide "$SOCK" 1)" "0 0" "loopback: every line of both panes fits the pane (result lines wrapped at spaces, on purpose)"
+like "$cp" $'\n    [a-z_]+=' "loopback: a result line's continuation is indented"
 tmux -L "$SOCK" send-keys -t "$S:0.0" Enter
 wait_until 20 clean "$SOCK" "$DIR"
 is "$(what_is_left "$SOCK" "$DIR")" "" "loopback: Enter at the end closes it and nothing is left"

@@ -1,24 +1,33 @@
 #!/usr/bin/env bash
-# `make deps` (tests/install_deps.sh, which CI runs first) must install every tool the suite
-# checks for, so that on a fresh machine no test skips for want of one: each "command -v TOOL"
-# in tests/, bench/ and the pipeline scripts has a matching `have X` in install_deps.sh.
+# Dependencies by purpose: `make deps` (tools/install_deps.sh) installs what running needs, the
+# test tools come with the tests (tests/install_deps.sh, which CI and `make test` run first, after
+# the running needs). Every "command -v TOOL" in tests/, bench/, tools/ and the pipeline scripts
+# has a matching `have TOOL ||` in one of the two, so no test skips on a fresh machine.
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
+RUN=tools/install_deps.sh TEST=tests/install_deps.sh
 mapfile -t scripts < <(git ls-files 'tests/*.sh' 'bench/*.sh' 'tools/*.sh' run_experiments.sh setup_netns.sh 2>/dev/null)
 # Tools of the base system (coreutils, bash, procps...) and the tools probed only to say
 # which one is there: not packages to install.
-BASE=" bash sh awk sed grep find timeout date mktemp python3 unshare ip perf id su git true "
+BASE=" bash sh awk sed grep find timeout date mktemp python3 unshare ip perf id su git true apt-get systemctl "
 mapfile -t tools < <(grep -hv "^[[:space:]]*#" "${scripts[@]}" | grep -oE 'command -v "?[A-Za-z0-9_.-]+"?' | sed -E 's/command -v "?//; s/"$//' | sort -u)
 ok "$([ "${#tools[@]}" -gt 5 ]; echo $?)" "found the tools the scripts check for (${#tools[@]}: ${tools[*]})"
 for t in "${tools[@]}"; do
   [[ "$BASE" == *" $t "* ]] && continue
   [[ "$t" == \$* ]] && continue
-  is "$(grep -cE "^have $t \\|\\|" tests/install_deps.sh)" 1 "install_deps.sh installs $t"
+  is "$(cat "$RUN" "$TEST" | grep -cE "^ *have $t \\|\\|")" 1 "$t is installed by $RUN or $TEST"
 done
-# perf and matplotlib are installed by name too (linux-perf / python3-matplotlib).
-like "$(cat tests/install_deps.sh)" "linux-perf" "install_deps.sh installs perf (linux-perf / linux-tools)"
-like "$(cat tests/install_deps.sh)" "python3-matplotlib" "install_deps.sh installs matplotlib for the system python3"
-like "$(cat .ci/run)" "install_deps.sh" "CI runs install_deps.sh before the tests"
+run=$(cat "$RUN")
+for p in gcc make iproute2 linux-perf python3-matplotlib liburing-dev; do
+  like "$run" "need\\+=\\((.* )?${p}[ )]" "make deps ($RUN) installs $p"
+done
+for t in shellcheck clang-tidy valgrind sshd iperf3 sockperf cppcheck; do
+  is "$(grep -cE "^ *have $t \\|\\|" "$RUN")" 0 "make deps leaves out the test tool $t"
+done
+like "$(cat "$TEST")" "deps_need_run" "$TEST installs what running needs first (a fresh machine's make test)"
+like "$(cat .ci/run)" "install_deps.sh" "CI runs tests/install_deps.sh before the tests"
+like "$(sed -n '/^test:/,/^$/p' Makefile)" "tests/install_deps.sh" "make test installs the test tools first"
+check "the two install scripts are shellcheck-clean" shellcheck "$RUN" "$TEST"
 done_testing

@@ -12,6 +12,7 @@ in_private_netns "$@"
 
 OVER=99999999999999999999
 TMO=10   # generous: the sanitizer builds start slowly
+STMO=60  # a sweep's checks and dry run: a bash script and two Pythons, slow on a loaded machine
 
 # case BIN EXPECT_REGEX ARGS... : exit 2, one stderr line matching EXPECT_REGEX
 reject() {
@@ -188,4 +189,64 @@ for sz in 16 15 1 0 4K 4k 64K 1M 64M 64m 65M 67108864 67108865 +16 -16 16B 1.5K 
   is "$c_ok $r_ok $l_ok" "$c_ok $c_ok $c_ok" "size '$sz': client, run_experiments.sh and lib/size.sh agree ($c_ok)"
 done
 is "$(cb_size_bytes 4K) $(cb_size_bytes 64m) $(cb_size_bytes 0016)" "4096 67108864 16" "lib/size.sh: K, M and leading zeros (decimal, not octal)"
+
+# The sweep's windows: the range the client's -d takes, refused before any work (a window the
+# client refuses would fail every run after a 10 s wait). Plain decimals: both grammars agree.
+for d in 0.01 0.009 86400 86401; do
+  timeout "$TMO" "$BIN/A1_client" -H 127.0.0.1 -p 9 -d "$d" -s 1K >/dev/null 2>&1; crc=$?
+  [ "$crc" = 2 ] && c_ok=no || c_ok=yes
+  for o in --duration --rr-duration; do
+    err=$(CB_BIN_DIR=$BIN timeout "$STMO" bash "$ROOT/run_experiments.sh" "$o" "$d" --dry-run 2>&1 >/dev/null); rrc=$?
+    [ "$rrc" = 0 ] && r_ok=yes || r_ok=no
+    is "$c_ok $r_ok" "$c_ok $c_ok" "run_experiments.sh $o $d: accepted as the client's -d is ($c_ok)"
+    [ "$rrc" = 0 ] || is "$rrc $(wc -l <<<"$err") ${err%%:*}" "2 1 run_experiments" "$o $d: one line, exit 2"
+  done
+done
+# usage errors of the sweep found before any work: one line naming the option, exit 2
+sweep_rejects() { # sweep_rejects REGEX ARGS...
+  local re=$1 err rc; shift
+  err=$(cd "$TMPD" && CB_BIN_DIR=$BIN timeout "$STMO" bash "$ROOT/run_experiments.sh" "$@" 2>&1 >/dev/null); rc=$?
+  is "$rc $(wc -l <<<"$err")" "2 1" "run_experiments.sh $*: exit 2, one line"
+  like "$err" "$re" "run_experiments.sh $*: names the option"
+}
+TMPD=$(mktemp -d)
+trap 'rm -rf "$TMPD"' EXIT
+sweep_rejects "^run_experiments: --sizes: '4K,' has an empty item" --sizes 4K, --dry-run
+sweep_rejects "^run_experiments: --threads: '1,,2' has an empty item" --threads 1,,2 --dry-run
+sweep_rejects "^run_experiments: --impls: ',A1' has an empty item" --impls ,A1 --dry-run
+sweep_rejects "^run_experiments: --out: cannot make directory '/proc/nope': " --out /proc/nope/x.csv --dry-run
+sweep_rejects "^run_experiments: --out: cannot make directory '/proc/nope': " --out /proc/nope/x.csv --no-netns --quick
+sweep_rejects "^run_experiments: --out: .*committed results' directory" --out "$ROOT/mine.csv" --dry-run
+sweep_rejects "^run_experiments: --out: .*committed results' directory" --plots-only --out "$ROOT/mine.csv"
+: >"$TMPD/file"
+sweep_rejects "^run_experiments: --out: cannot make directory '$TMPD/file/sub'" --out "$TMPD/file/sub/r.csv" --dry-run
+
+# --dry-run: every phase, profiling and plots included, and a total that is their sum; it makes
+# nothing (not even the directory of --out).
+out=$(CB_BIN_DIR=$BIN timeout "$STMO" bash "$ROOT/run_experiments.sh" --dry-run --impls A1,A2 --sizes 1K,4K --threads 1,2 \
+  --duration 3 --rr-duration 1 --reps 2 --out "$TMPD/new/dir/r.csv" 2>&1); rc=$?
+is "$rc" 0 "--dry-run: exit 0"
+like "$out" "^run_experiments: 32 runs planned" "--dry-run: counts the runs"
+like "$out" "^  stream +16 +3\.6s +58s " "--dry-run: the stream phase, 16 runs of 3 s + 0.6 s"
+like "$out" "^  rr +16 +1\.6s +26s " "--dry-run: the rr phase"
+like "$out" "^  profile +4 +7\.0s +28s +perf record" "--dry-run: the profiling phase (on by default): 2 impls x 2 sizes"
+like "$out" "^  plots +1 +30\.0s +30s " "--dry-run: the plots phase"
+like "$out" "^  total +2m21s$" "--dry-run: the total is the sum of the phases (57.6 + 25.6 + 28 + 30 s)"
+check "--dry-run made no directory" test ! -e "$TMPD/new"
+out=$(CB_BIN_DIR=$BIN timeout "$STMO" bash "$ROOT/run_experiments.sh" --dry-run --quick --no-plots --out "$TMPD/q.csv" 2>&1)
+like "$out" "^  profile +0 .*off \(--profile turns it on\)" "--dry-run --quick: profiling is off, and the plan says so"
+like "$out" "^  plots +0 .*off \(--no-plots\)" "--dry-run --no-plots: the plan says so"
+# lib/plan.py alone: a new phase joins the sum by one more line; a malformed line is refused
+out=$(printf 'a\t2\t10\t0.5\tx\nnew\t1\t0\t100\ty\n' | python3 "$ROOT/lib/plan.py")
+like "$out" "^total +2m01s$" "lib/plan.py: the total sums every phase line (2 x 10.5 + 100 s)"
+err=$(printf 'a\t2\tten\t0\tx\n' | python3 "$ROOT/lib/plan.py" 2>&1); rc=$?
+is "$rc $(wc -l <<<"$err")" "2 1" "lib/plan.py: a malformed phase line: exit 2, one line"
+# matplotlib is checked before the sweep, unless --no-plots
+mkdir -p "$TMPD/nompl/matplotlib"
+echo 'raise ImportError("hidden by t_options")' >"$TMPD/nompl/matplotlib/__init__.py"
+err=$(cd "$TMPD" && PYTHONPATH="$TMPD/nompl" CB_BIN_DIR=$BIN timeout "$STMO" bash "$ROOT/run_experiments.sh" --no-netns --quick \
+  --impls A1 --sizes 1K --threads 1 --out "$TMPD/m/r.csv" 2>&1); rc=$?
+is "$rc" 1 "no matplotlib: the sweep stops before its first run (exit 1)"
+like "$err" "no Python with matplotlib.*or run with --no-plots" "no matplotlib: says to install it or add --no-plots"
+check "no matplotlib: no CSV was started" test ! -e "$TMPD/m/r.csv"
 done_testing

@@ -127,6 +127,19 @@ like "$(cat "$tmp/real/report.md" 2>/dev/null)" "^## Q6\. " "the real run's CSV:
 o=$("$PY" plots.py "$FX/vm-nohw.csv" --profiles "$tmp/nope.csv" --out-dir "$tmp/x" 2>&1); rc=$?
 is "$rc:$o" "2:plots.py: $tmp/nope.csv: No such file or directory (--profiles)" "--profiles naming a missing file: one line, exit 2"
 
+# --- a run of one's own is drawn next to it, never into the committed plots/ --------------------
+mkdir -p "$tmp/runs/mine"; cp "$FX/vm-nohw.csv" "$tmp/runs/mine/results.csv"
+committed=$(cat plots/report.md plots/summary.md 2>/dev/null | cksum)
+o=$("$PY" plots.py "$tmp/runs/mine/results.csv" --no-figures 2>&1); rc=$?
+is "$rc" 0 "plots.py runs/X/results.csv: exit 0"
+check "plots.py runs/X/results.csv: report.md and summary.md go to runs/X/plots/" test -s "$tmp/runs/mine/plots/report.md" -a -s "$tmp/runs/mine/plots/summary.md"
+o=$("$PY" plots.py "$tmp/runs/mine/results.csv" --out-dir plots --no-figures 2>&1); rc=$?
+is "$rc $(wc -l <<<"$o")" "2 1" "another CSV with --out-dir plots (the committed ones): one line, exit 2"
+like "$o" "committed plots/ is drawn from the committed results.csv only" "and it says why"
+o=$("$PY" plots.py results.csv "$tmp/runs/mine/results.csv" --no-figures 2>&1); rc=$?
+check "the committed CSV overlaid with one's own: drawn next to one's own ($rc)" test -s "$tmp/runs/mine/plots/report.md"
+is "$(cat plots/report.md plots/summary.md 2>/dev/null | cksum)" "$committed" "the committed plots/report.md and summary.md are untouched"
+
 # --- figure specs: what each figure shows (pure data, no matplotlib needed) -------------------
 specs() { # specs CSV [MACHINE]: one "key=value" line per fact about the specs
   "$PY" - "$@" <<'PY'

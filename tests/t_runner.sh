@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/run.sh itself: its summary line is what CI reads, so it must count right. Runs the
 # runner over a scratch tree of fake tests: passes, a failure, a skipped check, a file that
-# skips entirely, a file that dies without a "not ok" line.
+# skips entirely, a file that dies without a "not ok" line; the failure summary before the tally;
+# and .ci/run keeping its log outside the clone.
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
@@ -16,7 +17,32 @@ is "$(tail -n 1 <<<"$out")" "4 passed, 2 failed, 2 skipped" \
   "summary: 4 ok, 1 not ok + 1 file dying without one, 1 skipped check + 1 skipped file"
 is "$rc" 1 "the runner exits 1 when anything failed"
 like "$out" "failing: tests/t_c.sh tests/t_d.sh" "and names the failing files"
+# The summary before the tally: each failing check with its diagnostics, a dead file's last lines.
+printf '#!/bin/sh\necho "ok 1 - d"\necho "not ok 2 - e"\necho "#   got: 3"\necho "#  want: 4"\necho "1..2"\nexit 1\n' >"$TMP/tests/t_c.sh"
+printf '#!/bin/sh\necho "ok 1 - f"\necho "segfault here"\nexit 3\n' >"$TMP/tests/t_d.sh"
+out=$(CB_TESTS_ROOT=$TMP bash "$ROOT/tests/run.sh" 2>&1)
+summary=$(sed -n '/^# ---- what failed/,$p' <<<"$out")
+want=$'#   not ok 2 - e\n#     #   got: 3\n#     #  want: 4'
+check "summary: the failing check with the diagnostics after it" [ "${summary/"$want"/}" != "$summary" ]
+like "$summary" "tests/t_d.sh \\(exit 3\\):" "summary: a file that died without a failing check, and its status"
+like "$summary" "segfault here" "summary: and its last lines"
 rm "$TMP/tests/t_c.sh" "$TMP/tests/t_d.sh"
+
+# .ci/run keeps every run's log outside the clone, the newest as last.log, and passes on the status.
+mkdir -p "$TMP/ci/.ci" "$TMP/ci/tests"
+cp "$ROOT/.ci/run" "$TMP/ci/.ci/run"
+printf 'echo "install_deps: everything is installed"\n' >"$TMP/ci/tests/install_deps.sh"
+printf 'test:\n\t@echo "not ok 7 - the cause"; echo "3 passed, 1 failed, 0 skipped"; exit 1\n' >"$TMP/ci/Makefile"
+out=$(CB_CI_LOG_DIR=$TMP/logs bash "$TMP/ci/.ci/run" 2>&1); rc=$?
+is "$rc" 2 "CI: make's failure is the run's status"
+log=$(readlink -f "$TMP/logs/last.log")
+check "CI: last.log points at a log file" [ -f "$log" ]
+like "$(cat "$log" 2>/dev/null)" "not ok 7 - the cause" "CI log: the test output"
+like "$(cat "$log" 2>/dev/null)" "ci: exit 2 after [0-9]+ s" "CI log: ends with the status and the time"
+like "$(cat "$log" 2>/dev/null)" "^ci: .* commit " "CI log: starts with when and which commit"
+for i in $(seq 1 31); do touch -d "@$((1000000 + i))" "$TMP/logs/old$i.log"; done
+CB_CI_LOG_DIR=$TMP/logs bash "$TMP/ci/.ci/run" >/dev/null 2>&1
+is "$(find "$TMP/logs" -name '*.log' -type f | wc -l)" 30 "CI: the 30 newest logs are kept"
 out=$(CB_TESTS_ROOT=$TMP bash "$ROOT/tests/run.sh" 2>&1); rc=$?
 is "$(tail -n 1 <<<"$out") $rc" "2 passed, 0 failed, 2 skipped 0" "a file skipped whole takes nothing from 'passed'; exit 0"
 done_testing

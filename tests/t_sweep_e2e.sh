@@ -37,9 +37,9 @@ all_rows_have() { awk -F, -v n="$2" 'NF != n { bad = 1 } END { exit bad }' "$1";
 have_mpl=0
 for p in python3 /usr/bin/python3; do "$p" -c 'import matplotlib' >/dev/null 2>&1 && have_mpl=1; done
 
-# --- 1. a tiny sweep, stream + rr ------------------------------------------------------------
+# --- 1. a tiny sweep, stream + rr (300 s: beside two busy loops and other work 100 s cut its plots short)
 out=$tmp/s1/results.csv
-log=$(timeout 100 bash run_experiments.sh --no-profile --impls A1,A3 --sizes 4096 --threads 1,2 --duration 1 --rr-duration 1 \
+log=$(timeout 300 bash run_experiments.sh --no-profile --impls A1,A3 --sizes 4096 --threads 1,2 --duration 1 --rr-duration 1 \
   --reps 1 --out "$out" 2>&1); rc=$?
 if [ "$have_mpl" = 1 ]; then
   is "$rc" 0 "tiny sweep exits 0"
@@ -134,18 +134,27 @@ sleep 0.3
 is "$(new_procs | tr '\n' ' ')" "" "no server or client left after SIGINT"
 check "no temp files left next to the CSV" bash -c "[ \"\$(find '$tmp/s2' -name '*partial*' | wc -l)\" = 0 ]"
 
-# --- 3. leftovers of a crash are cleaned at start; loopback; perf refusing events -------------
+# --- 3. a pair in use is left alone, an abandoned one is replaced; loopback; perf refusing events
 bash setup_netns.sh up >/dev/null 2>&1
 ip netns exec "$CB_NS_SERVER" sleep 300 &
 stray=$!
+sleep 0.2
 out3=$tmp/s3/results.csv
+log=$(timeout 60 bash run_experiments.sh --no-profile --impls A1 --sizes 4096 --threads 1 --duration 1 --no-plots --out "$out3" 2>&1); rc=$?
+is "$rc" 1 "sweep while its named pair is in use (the hand recipe, a server inside): exit 1"
+like "$log" "are in use, not touching them: .*$stray \(sleep 300\)" "it says which process holds the pair"
+check "the process in the pair in use survives" kill -0 "$stray"
+check "and the pair is still up" bash -c "bash setup_netns.sh status >/dev/null"
+check "nothing was written" test ! -e "$out3"
+kill "$stray"; wait "$stray" 2>/dev/null
+bash setup_netns.sh down >/dev/null 2>&1
+# an abandoned pair: its owner (a sweep killed with SIGKILL) gone, nothing inside
+bash -c '. ./setup_netns.sh; cb_netns_acquire $$ "a sweep that crashed"' >/dev/null 2>&1
 log=$(CB_PERF="$ROOT/tests/fixtures/perf/fake-perf" FAKE_PERF_REJECT="cycles,instructions" \
   timeout 60 bash run_experiments.sh --no-profile --impls A1 --sizes 4096 --threads 1 --duration 1 --rr-duration 1 --reps 1 --pin 0:1 \
   --no-plots --out "$out3" 2>&1); rc=$?
-is "$rc" 0 "sweep over leftovers with a perf that refuses cycles/instructions exits 0"
-like "$log" "removing leftover namespaces" "leftover namespaces from a crash are cleaned at start"
-check "the stray process in the leftover namespace is gone" bash -c "! kill -0 $stray 2>/dev/null"
-wait "$stray" 2>/dev/null
+is "$rc" 0 "sweep over an abandoned pair with a perf that refuses cycles/instructions exits 0"
+like "$log" "removed the abandoned namespaces $CB_NS_SERVER/$CB_NS_CLIENT" "an abandoned pair (owner gone, nothing inside) is replaced, and it says so"
 like "$log" "perf accepts only: L1-dcache-load-misses,LLC-load-misses,context-switches,cpu-migrations,task-clock" "refused events are dropped, the rest still counted"
 is "$(($(wc -l <"$out3") - 1))" 2 "both runs recorded"
 is "$(col task_clock_ms "$out3" | tr '\n' ' ')" "12.5 12.5 " "counters from the accepted events are in the rows"

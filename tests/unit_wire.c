@@ -48,6 +48,8 @@ static void test_hello(void)
 	ok(cb_hello_check(&back) == CB_BAD_MODE, "unknown mode refused");
 	back = h, back.flags = 0x80;
 	ok(cb_hello_check(&back) == CB_BAD_FLAGS, "unknown flags refused");
+	back = h, back.reserved = 1ull << 63;
+	ok(cb_hello_check(&back) == CB_BAD_FLAGS, "a reserved byte not 0 refused, as in the start");
 
 	struct cb_reply r = { CB_MAGIC, CB_VERSION, CB_BAD_SIZE, 3, 0, 0 }, rb;
 	unsigned char rbuf[CB_REPLY_LEN];

@@ -16,8 +16,10 @@
 #
 # Without --loopback it needs root: the server runs in the server namespace and the client in the
 # client namespace of setup_netns.sh (CB_NS_SERVER, CB_NS_CLIENT, CB_SUBNET are honoured; the
-# defaults are the sweep's cb_srv / cb_cli on 10.77.0.0/24). Namespaces that are already up are
-# used and left alone; namespaces it creates are removed at the end.
+# defaults are the sweep's cb_srv / cb_cli on 10.77.0.0/24). A pair made by hand with
+# setup_netns.sh up is used and left alone; a pair a sweep or another demo holds is never touched
+# (with the default names the demo makes cb_srv_PID / cb_cli_PID instead); a pair it creates is
+# removed at the end.
 # Ctrl-C in either pane ends the demo; so does killing the tmux session. Either way the programs,
 # the namespaces it created, the tmux server and its scratch directory are removed.
 # Exit: 0 ok, 1 cannot run (no tmux, not root, not built), 2 bad option.
@@ -47,6 +49,27 @@ pane_title() { # pane_title IMPL: what this technique shows, in one line
 }
 
 banner() { printf '\n\033[1m=== %s ===\033[0m\n' "$*"; }
+
+# wrap_lines WIDTH: copies stdin to stdout, a line wider than WIDTH columns broken at spaces into
+# lines of at most WIDTH, each continuation indented by four spaces (a key=value is never cut).
+# The result lines are ~370 columns; a pane is ~110: wrapped here, deliberately, not by the
+# terminal in the middle of a field.
+wrap_lines() {
+  # bash, not awk: mawk reads a pipe in blocks and would hold the live lines back
+  local w=$1 line vis out word words
+  while IFS= read -r line; do
+    vis=$line
+    while [[ "$vis" =~ (.*)$'\e'\[[0-9\;]*m(.*) ]]; do vis=${BASH_REMATCH[1]}${BASH_REMATCH[2]}; done
+    if [ "${#vis}" -le "$w" ]; then printf '%s\n' "$line"; continue; fi
+    read -ra words <<<"$line"
+    out=""
+    for word in "${words[@]}"; do
+      if [ -n "$out" ] && [ $(( ${#out} + 1 + ${#word} )) -gt "$w" ]; then printf '%s\n' "$out"; out="    $word"
+      else out=${out:+$out }$word; fi
+    done
+    printf '%s\n' "$out"
+  done
+}
 
 # run_logged FILE COMMAND...: starts COMMAND in the background, its output shown in this pane and
 # kept in FILE; records its pid for the supervisor; sets RUN_PID and RUN_TEE.
@@ -182,6 +205,11 @@ pane_main() { # pane_main server|client STATE
   # shellcheck disable=SC1091 # written by the controller
   . "$STATE/conf"
   export CB_DEMO_TAG
+  # Every line of the pane fits its width (wrap_lines); Ctrl-C reaches the pane's own processes.
+  local width
+  width=$(tm display-message -p -t "${TMUX_PANE:-}" '#{pane_width}' 2>/dev/null) || width=""
+  [[ "$width" =~ ^[0-9]+$ ]] && [ "$width" -ge 40 ] || width=109
+  exec > >(trap '' INT; wrap_lines "$width") 2>&1
   # Ctrl-C in a pane ends the whole demo; the supervisor cleans up once the session is gone.
   trap 'tm kill-session -t "$SESSION" 2>/dev/null; exit 130' INT
   trap 'exit 0' HUP TERM
@@ -198,6 +226,12 @@ supervise_main() {
   STATE=$1
   # shellcheck disable=SC1091
   . "$STATE/conf"
+  if [ "$CREATED_NS" = 1 ]; then
+    # the supervisor outlives the controller: the pair is its own from now on
+    # shellcheck source-path=SCRIPTDIR source=../setup_netns.sh disable=SC1091
+    . "$ROOT/setup_netns.sh"
+    cb_netns_claim $$ "tools/demo.sh (make demo), its supervisor" || true
+  fi
   trap 'tm kill-server 2>/dev/null || true' TERM INT HUP
   # wait-for returns when the channel is signalled or the tmux server exits; nothing signals it.
   while tm has-session -t "$SESSION" 2>/dev/null; do
@@ -333,15 +367,18 @@ else
   # shellcheck source-path=SCRIPTDIR source=../setup_netns.sh disable=SC1091
   . "$ROOT/setup_netns.sh"
   cb_netns_check_names && cb_netns_addrs || exit 1
-  if cb_netns_is_up; then
+  holder=$(cb_netns_pair_holder)
+  if cb_netns_is_up && [ -n "$holder" ] && [[ "$holder" != *"owned by pid"* ]]; then
+    # the user's own pair (setup_netns.sh up): shared, never removed by the demo
     echo "demo.sh: using the namespaces that are up ($CB_NS_SERVER, $CB_NS_CLIENT); they stay after the demo"
-  elif cb_netns_exists "$CB_NS_SERVER" || cb_netns_exists "$CB_NS_CLIENT"; then
-    err "namespace $CB_NS_SERVER or $CB_NS_CLIENT exists but is not a working pair; not touching it" \
-      "(remove it with: CB_NS_SERVER=$CB_NS_SERVER CB_NS_CLIENT=$CB_NS_CLIENT ./setup_netns.sh down)"
+  elif [ -n "$holder" ] && [ "$CB_NETNS_DEFAULT_NAMES" = 0 ] && ! cb_netns_is_up; then
+    err "namespace $CB_NS_SERVER or $CB_NS_CLIENT exists but is not a working pair; not touching it ($holder)"
     exit 1
   else
+    # a pair of its own: an abandoned one is replaced, one in use is left alone (cb_netns_acquire)
+    cb_netns_acquire $$ "tools/demo.sh (make demo)" >/dev/null || exit 1
     CREATED_NS=1
-    cb_netns_up >/dev/null || { err "could not create the namespaces"; exit 1; }
+    [ -z "$CB_NETNS_NOTE" ] || echo "demo.sh: $CB_NETNS_NOTE"
   fi
   SERVER_IP=$CB_SERVER_IP MODE_LABEL="namespaces $CB_NS_SERVER <-> $CB_NS_CLIENT over veth"
   NS_SERVER_CMD=(ip netns exec "$CB_NS_SERVER") NS_CLIENT_CMD=(ip netns exec "$CB_NS_CLIENT")
