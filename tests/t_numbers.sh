@@ -60,10 +60,13 @@ for p in A3_server A3_client; do
   chmod +x "$TMP/fakebin/$p"
 done
 SWEEP_CYCLES=987654321
+# Its ports lie below the ephemeral range (32768-60999): the scenes' servers take ephemeral ports
+# (-p 0), and one that took the sweep's port had the sweep's client connect to it (seen: an A3
+# scene's server spent its -n 2 on the stand-in's two connections and never answered its own).
 (
   cd "$TMP" || exit 1
   CB_BIN_DIR=$TMP/fakebin CB_PERF=$ROOT/tests/fixtures/perf/fake-perf FAKE_PERF_CYCLES=$SWEEP_CYCLES \
-    CB_FAKE_LOG=$TMP/sweep.lines CB_PORT_BASE=41000 \
+    CB_FAKE_LOG=$TMP/sweep.lines CB_PORT_BASE=21000 \
     timeout 240 bash "$ROOT/run_experiments.sh" --no-netns --no-profile --no-plots --impls A3 --sizes 4096 \
     --threads 2 --duration 1 --no-rr --reps 3 --out "$TMP/sweep/results.csv" >"$TMP/sweep.log" 2>&1
   echo $? >"$TMP/sweep.rc"
@@ -150,7 +153,9 @@ if [ "$shims" = 1 ]; then
     for mode in stream rr; do
       k=$TMP/$impl.$mode d=0.5; [ "$mode" = rr ] && d=0.3
       CLI=$(grep '^result' "$k.cli.out") SRV=$(grep '^result' "$k.srv.out") port=$(cat "$k.port")
-      [ -s "$k.cli.err" ] && diag "$impl $mode client said: $(sed -n 1,3p "$k.cli.err" | tr '\n' '|')"
+      if [ -s "$k.cli.err" ] || [ "$(field duration_s "$CLI")" = 0.000 ]; then
+        diag "$impl $mode client said: $(sed -n 1,3p "$k.cli.err" | tr '\n' '|') server said: $(grep -v ': done:' "$k.srv.err" | sed -n 1,6p | tr '\n' '|') at close: $(tr '\n' '|' <"$k.counts")"
+      fi
       numbers_later "$impl $mode x2: the result lines add up (rates to their printed precision, bytes = messages x size, server = sum of its connections)" \
         line "$CLI" --duration "$d" --server "$SRV" --server-log "$k.srv.err" --copied-all
       numbers_later "$impl $mode x2: the kernel's counts at close = client total_bytes + unread, server bytes, per connection$([ "$mode" = rr ] && echo '; one request per reply')" \
