@@ -22,7 +22,6 @@
 #include "zc.h"
 
 #include <errno.h>
-#include <linux/capability.h>
 #include <linux/errqueue.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
@@ -33,7 +32,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifndef SO_ZEROCOPY
@@ -54,12 +52,11 @@
 
 #define POOL_BASE_BYTES (2u << 20)  /* the pool may grow to at least this, */
 #define POOL_CAP_BYTES  (32u << 20) /* never past this per connection (2 messages must fit) */
-#define POOL_MAX_SLOTS  4096        /* ids in flight stay well inside CB_ZC_RING */
+#define POOL_MAX_SLOTS  4096        /* ... nor past this many slots, beyond the footprint */
 #define DRAIN_EVERY     32          /* sends between error-queue reads */
 #define CLOSE_WAIT_MS   2000        /* at the end, wait this long for completions */
 
 struct slot {
-	struct cb_message msg;
 	uint32_t last_id;           /* completion id of the slot's last send */
 };
 
@@ -67,19 +64,22 @@ struct slot {
  * The pool grows on demand up to max_slots: a path that gives buffers back
  * quickly (loopback) uses a few, a long fat one as many as it keeps in
  * flight. `order` holds the slots in the order they were sent, oldest first,
- * so the oldest is the next to come back.
+ * so the oldest is the next to come back. With --footprint the pool first
+ * grows to the footprint's fp_slots messages and then reuses the oldest, so
+ * it rotates through at least the footprint, as A1 and A2 do.
  */
 struct a3 {
 	struct cb_zc zc;
 	int fd;                     /* the connection's; a dup of it once parked */
-	unsigned nslots, max_slots, since_drain;
-	unsigned allocated;         /* slots whose message exists: nslots in use, the rest ready */
+	unsigned nslots, max_slots, fp_slots, since_drain;
 	unsigned head, count;       /* `order` is a ring: count slots from head */
-	uint64_t pool_bytes;
+	uint64_t pool_bytes;        /* payload bytes of the slots in use */
+	uint64_t cost;              /* budget charge per slot (cb_msg_cost) */
 	uint64_t reserved;          /* taken from the server-wide budget (cb_mem_take) */
 	struct a3 *next_parked;
 	unsigned *order;
 	struct slot *slots;
+	struct cb_msgs msgs;        /* slot i sends msgs.msg[i]; msgs.n exist: nslots in use, the rest ready */
 };
 
 /* Stats in the result line, in this order (see the README's field table). */
@@ -111,30 +111,6 @@ static uint64_t memlock_bytes;
 static uint64_t wmem_max;           /* net.ipv4.tcp_wmem's limit, where the buffer can grow */
 static uint64_t optmem_max;         /* net.core.optmem_max: per-socket notification memory */
 
-/* The first number of a /proc/sys file of this network namespace (0 if unreadable). */
-static uint64_t sysctl_nth(const char *path, int nth)
-{
-	unsigned long long v[3] = { 0, 0, 0 };
-	FILE *f = fopen(path, "r");
-
-	if (f) {
-		if (fscanf(f, "%llu %llu %llu", &v[0], &v[1], &v[2]) < nth + 1)
-			v[nth] = 0;
-		fclose(f);
-	}
-	return v[nth];
-}
-
-static bool have_cap_ipc_lock(void)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d) < 0)
-		return geteuid() == 0;
-	return d[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32));
-}
-
 static int zc_probe(void)
 {
 	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -149,7 +125,7 @@ static int zc_probe(void)
 		return -1;
 	}
 	close(fd);
-	if (!have_cap_ipc_lock() && getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+	if (!cb_have_cap_ipc_lock() && getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
 		memlock_binds = true;
 		memlock_bytes = rl.rlim_cur;
 		cb_warn("not privileged (no CAP_IPC_LOCK): MSG_ZEROCOPY's pinned pages count against "
@@ -158,8 +134,8 @@ static int zc_probe(void)
 			(unsigned long long)(memlock_bytes >> 10));
 	}
 	/* The send buffer's limit in this network namespace: the pool is sized from it. */
-	wmem_max = sysctl_nth("/proc/sys/net/ipv4/tcp_wmem", 2);
-	optmem_max = sysctl_nth("/proc/sys/net/core/optmem_max", 0);
+	wmem_max = cb_sysctl_u64("/proc/sys/net/ipv4/tcp_wmem", 2);
+	optmem_max = cb_sysctl_u64("/proc/sys/net/core/optmem_max", 0);
 	return 0;
 }
 
@@ -172,33 +148,11 @@ static void zc_describe(struct cb_line *l)
 
 static void pool_free(struct a3 *s)
 {
-	for (unsigned i = 0; i < s->allocated; i++)
-		cb_msg_free(&s->slots[i].msg);
+	cb_msgs_free(&s->msgs);
 	free(s->slots);
 	free(s->order);
 	cb_mem_give(s->reserved);
 	free(s);
-}
-
-/*
- * One more message for the pool, its bytes copied from the first (the
- * pattern of seq 0, as A1's and A2's one message; under --verify every send
- * refills its message anyway). Copying is 5-15x faster under TSan than
- * computing the pattern, and 256 connections fill 1 GiB at open. Reading the
- * first message while the kernel holds it is safe: nothing writes it.
- */
-static bool add_message(struct a3 *s, uint32_t size)
-{
-	struct cb_message *m = &s->slots[s->allocated].msg;
-
-	if (cb_msg_alloc(m, size) != 0)
-		return false;
-	if (s->allocated)
-		cb_msg_copy(m, &s->slots[0].msg);
-	else
-		cb_msg_fill(m, 0);
-	s->allocated++;
-	return true;
 }
 
 /*
@@ -207,7 +161,7 @@ static bool add_message(struct a3 *s, uint32_t size)
  * answer, 256 pools were still filling in the window and some connections
  * got no message). As many as the connection's share of the budget holds
  * (--mem-budget over --max-clients), up to what it may ever use (rr uses 33
- * slots, measured). Growing it inside the send loop instead cost a
+ * slots, measured), and the footprint's messages at least (taken at open). Growing it inside the send loop instead cost a
  * malloc per field there, and glibc grows a thread arena a page at a time
  * with mprotect (no top pad outside the main arena): with 256 connections
  * that was ~50,000 mprotect calls and 16,000-56,000 futex waits (perf stat)
@@ -217,26 +171,30 @@ static bool add_message(struct a3 *s, uint32_t size)
  */
 static void prealloc(struct a3 *s, const struct cb_conn *c)
 {
-	uint32_t size = c->hello.msg_size;
-	uint64_t want = cb_mem_share() / size;
+	uint64_t want = cb_mem_share() / s->cost, taken = s->reserved / s->cost;
 
 	if (want > s->max_slots)
 		want = s->max_slots;
 	/* rr has one answer in flight, but completions are read every DRAIN_EVERY sends. */
 	if (c->hello.mode == CB_RR && want > DRAIN_EVERY + 2)
 		want = DRAIN_EVERY + 2;
-	if (want > 2 && !cb_mem_take((want - 2) * size))
-		want = 2;                   /* the two taken at open, nothing more */
-	else if (want > 2)
-		s->reserved += (want - 2) * size;
-	while (s->allocated < want && add_message(s, size))
+	if (want > taken && !cb_mem_take((want - taken) * s->cost))
+		want = taken;               /* what was taken at open, nothing more */
+	else if (want > taken)
+		s->reserved += (want - taken) * s->cost;
+	if (want < taken)
+		want = taken;               /* the footprint, at least */
+	/* The footprint filled by the kernel (msgs.h: its first touch), the rest of the share copied. */
+	cb_msgs_grow(&s->msgs, s->fp_slots);
+	while (s->msgs.n < want && cb_msgs_add(&s->msgs))
 		;
 }
 
 static void *a3_open(struct cb_conn *c)
 {
 	uint32_t size = c->hello.msg_size;
-	uint64_t limit = POOL_BASE_BYTES;
+	unsigned fp = cb_footprint_messages(size), first = fp > 2 ? fp : 2;
+	uint64_t limit = POOL_BASE_BYTES, cost = cb_msg_cost(size);
 	int one = 1, sndbuf = 0;
 	socklen_t sl = sizeof(sndbuf);
 	struct a3 *s;
@@ -267,27 +225,27 @@ static void *a3_open(struct cb_conn *c)
 		c->err_call = "setsockopt(SO_ZEROCOPY)";
 		return NULL;
 	}
-	/* Two slots at least, from the server-wide budget; the rest as the pool grows. */
-	if (!cb_mem_take(2ull * size)) {
-		c->status = CB_BUSY;
+	/* Two slots, or the footprint, at least, from the server-wide budget; the rest as the pool grows. */
+	if (!cb_conn_mem_take(c, first * cost))
 		return NULL;
-	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		cb_mem_give(2ull * size);
+		cb_mem_give(first * cost);
 		c->err_call = "calloc";
 		return NULL;
 	}
-	s->reserved = 2ull * size;
+	s->reserved = first * cost;
+	s->cost = cost;
 	s->fd = c->fd;
+	s->fp_slots = fp;
 	s->max_slots = (unsigned)(limit / size);
-	if (s->max_slots < 2)
-		s->max_slots = 2;
 	if (s->max_slots > POOL_MAX_SLOTS)
 		s->max_slots = POOL_MAX_SLOTS;
+	if (s->max_slots < first)
+		s->max_slots = first;
 	s->slots = calloc(s->max_slots, sizeof(*s->slots));
 	s->order = calloc(s->max_slots, sizeof(*s->order));
-	if (!s->slots || !s->order) {
+	if (!s->slots || !s->order || cb_msgs_init(&s->msgs, size, s->max_slots) < 0) {
 		pool_free(s);
 		c->err_call = "calloc";
 		return NULL;
@@ -371,40 +329,54 @@ static struct slot *slot_at(struct a3 *s, unsigned k)
 	return &s->slots[s->order[(s->head + k) % s->max_slots]];
 }
 
+/* A slot never used yet, when the pool may grow (within the budget); -1 if not. */
+static int grow(struct cb_conn *c, struct a3 *s)
+{
+	if (s->nslots == s->max_slots)
+		return -1;
+	if ((uint64_t)(s->nslots + 1) * s->cost > s->reserved) {
+		if (!cb_mem_take(s->cost))
+			return -1;
+		s->reserved += s->cost;
+	}
+	if (s->nslots == s->msgs.n && !cb_msgs_add(&s->msgs))
+		return -1;
+	s->pool_bytes += c->hello.msg_size;
+	c->stat[ZC_POOL_SLOTS] = s->nslots + 1;
+	c->stat[ZC_POOL_BYTES] = s->pool_bytes;
+	return (int)s->nslots++;
+}
+
 /*
- * The slot for the next message: the oldest one if the kernel has given it
- * back, else a new one while the pool may grow, else wait for the oldest.
+ * The slot for the next message: a new one until the pool holds the
+ * footprint (one slot by default), then the oldest one if the kernel has
+ * given it back, else a new one while the pool may grow, else wait for the
+ * oldest. Never more ids in flight than the completion ring tracks.
  */
-static struct slot *take_slot(struct cb_conn *c, struct a3 *s)
+static int take_slot(struct cb_conn *c, struct a3 *s)
 {
 	uint64_t stall_ms = 0;
 	bool waited = false;
+	int idx;
 
 	for (;;) {
-		if (s->count && cb_zc_is_done(&s->zc, slot_at(s, 0)->last_id)) {
-			unsigned idx = s->order[s->head];
+		bool room = cb_zc_inflight(&s->zc) < CB_ZC_RING - 2 * CB_NFIELDS;
 
+		if (room && s->nslots < s->fp_slots && (idx = grow(c, s)) >= 0)
+			return idx;
+		if (room && s->count && cb_zc_is_done(&s->zc, slot_at(s, 0)->last_id)) {
+			idx = (int)s->order[s->head];
 			s->head = (s->head + 1) % s->max_slots;
 			s->count--;
-			return &s->slots[idx];
+			return idx;
 		}
 		/* Grow within the budget: past it the pool waits for its oldest slot instead. */
-		if (s->nslots < s->max_slots &&
-		    cb_zc_inflight(&s->zc) < CB_ZC_RING - 2 * CB_NFIELDS &&
-		    (s->pool_bytes + c->hello.msg_size <= s->reserved ||
-		     (cb_mem_take(c->hello.msg_size) && (s->reserved += c->hello.msg_size))) &&
-		    (s->nslots < s->allocated || add_message(s, c->hello.msg_size))) {
-			struct slot *sl = &s->slots[s->nslots++];
-
-			s->pool_bytes += c->hello.msg_size;
-			c->stat[ZC_POOL_SLOTS] = s->nslots;
-			c->stat[ZC_POOL_BYTES] = s->pool_bytes;
-			return sl;
-		}
+		if (room && (idx = grow(c, s)) >= 0)
+			return idx;
 		if (!s->count) {                /* nothing in flight and no memory for a slot */
 			c->err_call = "malloc (zero-copy pool)";
 			errno = ENOMEM;
-			return NULL;
+			return -1;
 		}
 		/* The rule of MSG_ZEROCOPY: never touch a buffer the kernel still holds. */
 		if (!waited) {
@@ -414,17 +386,17 @@ static struct slot *take_slot(struct cb_conn *c, struct a3 *s)
 		int got = wait_completions(s, 100, &c->err_call);
 
 		if (got < 0)
-			return NULL;
+			return -1;
 		if (cb_now_ns() > cb_server_stop_deadline()) {
 			c->err_call = "server stopping: no zero-copy buffer came back in time";
 			errno = ETIMEDOUT;
-			return NULL;
+			return -1;
 		}
 		/* A slot that never comes back ends the connection, as a stalled send would. */
 		if (got == 0 && (stall_ms += 100) >= cb_server_idle_timeout() * 1000) {
 			c->err_call = "waiting for zero-copy completions";
 			errno = ETIMEDOUT;
-			return NULL;
+			return -1;
 		}
 	}
 }
@@ -432,16 +404,18 @@ static struct slot *take_slot(struct cb_conn *c, struct a3 *s)
 static int a3_send(struct cb_conn *c, void *state, uint64_t seq, uint64_t want_ns, size_t *sent)
 {
 	struct a3 *s = state;
-	struct slot *sl = take_slot(c, s);
+	int idx = take_slot(c, s);
 	struct iovec iov[CB_NFIELDS], *v = iov;
 	int cnt = CB_NFIELDS;
 	unsigned nobufs = 0;
 	bool in_flight = false;
 
-	if (!sl)
+	if (idx < 0)
 		return -1;
-	cb_msg_prepare(&sl->msg, seq, c->verify, want_ns);
-	cb_msg_iov(&sl->msg, iov);
+	struct slot *sl = &s->slots[idx];
+
+	cb_msg_prepare(&s->msgs.msg[idx], seq, c->verify, want_ns);
+	cb_msg_iov(&s->msgs.msg[idx], iov);
 	for (;;) {
 		uint32_t calls = 0;
 		int rc = cb_sendmsg_all(c->fd, &v, &cnt, MSG_ZEROCOPY, &calls, sent);
@@ -491,14 +465,14 @@ static int a3_send(struct cb_conn *c, void *state, uint64_t seq, uint64_t want_n
 			goto held;
 		}
 	}
-	s->order[(s->head + s->count++) % s->max_slots] = (unsigned)(sl - s->slots);
+	s->order[(s->head + s->count++) % s->max_slots] = (unsigned)idx;
 	if (++s->since_drain >= DRAIN_EVERY && drain(s, &c->err_call) < 0)
 		return -1;
 	return 0;
 held:
 	/* Part of it is in flight: the slot goes back in order, to be waited for at close. */
 	if (in_flight)
-		s->order[(s->head + s->count++) % s->max_slots] = (unsigned)(sl - s->slots);
+		s->order[(s->head + s->count++) % s->max_slots] = (unsigned)idx;
 	return -1;
 }
 

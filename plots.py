@@ -2,14 +2,22 @@
 """Figures, summary.md and report.md for a copybench sweep (results.csv from run_experiments.sh).
 
 usage: plots.py [results.csv ...] [--out-dir DIR] [--machine FILE] [--profiles FILE] [--no-figures]
+                [--freeze FILE]
 
 Writes to --out-dir, by default plots/ next to the (first) CSV: runs/X/results.csv draws into
 runs/X/plots/, the committed results.csv into the committed plots/. The committed plots/ takes
 the committed results.csv alone: any other input naming it with --out-dir is refused (exit 2), so
 a run of one's own never replaces the committed figures and report.
-  report.md     the six questions answered from this CSV (analysis/report.py), with the noise rule
-  summary.md    the tables: best technique per configuration, crossovers, costs, latency, spread
-  *.png         the figures (analysis/figures.py builds what each shows, this file draws it)
+  report.md     the six questions answered from this CSV (analysis/report.py)
+  summary.md    the tables behind it: fastest technique per configuration (named only when measurably
+                ahead), crossovers, costs, latency, spread
+  *.png         the figures (analysis/figures.py builds what each shows, analysis/draw.py draws it):
+                the assignment's four first (throughput_vs_size, latency_vs_threads,
+                cache_misses_vs_size, cycles_per_byte_vs_size), then the ones behind the answers
+  redraw_figures.py  Figures 1-4 as a standalone script: their data as literals and the drawing
+                code; `python3 redraw_figures.py --out-dir DIR` redraws them with no CSV
+
+--freeze FILE writes only that script, to FILE (no matplotlib needed to write it).
 
 Several CSVs (plots.py a.csv b.csv) are drawn together, overlaid by network path: each CSV's rows
 keep the path they crossed (its path column, or loopback/veth from its netns column), every figure
@@ -30,7 +38,9 @@ exits 1.
 Exit status: 0 ok, 1 no Python with matplotlib (figures not drawn), 2 unusable input or output.
 """
 import argparse
+import dataclasses
 import os
+import pprint
 import shlex
 import shutil
 import statistics
@@ -48,12 +58,13 @@ from analysis.data import (COLUMNS, HW_COUNTERS, IMPL_NAMES, SW_COUNTERS, InputE
                            conn_label, cv_pct, datapath_shares, derived, distinct, fmt_num, fmt_size, has_data, load_many, load_profiles,
                            load_rows, machine_file_for, machine_label, median_of, parse_rows, ratios_by_size,
                            read_machine, repeatability, run_label, series, summarize, values, zc_copied_share)
-from analysis import report as report_mod  # noqa: E402
+from analysis import draw, report as report_mod  # noqa: E402
 
 # names other scripts and the tests use as plots.NAME
 __all__ = ["COLUMNS", "cv_pct", "parse_rows", "series", "load_rows", "load_many", "read_machine", "machine_file_for", "main",
            "summary_markdown", "draw_figure"]
-from analysis.figures import SPREAD, figure_specs, hw_absent  # noqa: E402
+from analysis.figures import SPREAD, figure_specs, hw_absent, required_specs  # noqa: E402
+from analysis.data import path_of  # noqa: E402
 
 REEXEC_ENV = "CB_PLOTS_REEXEC"          # set in the child of a re-exec: never re-exec twice
 CANDIDATES_ENV = "CB_PLOTS_PYTHONS"     # space-separated Pythons to try instead of the defaults
@@ -79,16 +90,21 @@ def repeatability_markdown(rows):
 
 
 def best_cell(rows, size, threads, best):
-    """'A1 (6.07)' when the best is measurably ahead of the runner-up, else 'A1 (6.07), A2 within noise'."""
+    """'A1 6.07' when the fastest is measurably ahead of every other technique (paired rule of
+    report.md), else 'A1 6.07 ≈ A2 5.95': no technique is named the best within noise."""
     impl, med = best
     others = [i for i in distinct(rows, "impl", mode="stream", msg_size=size, threads=threads) if i != impl]
-    ties = [o for o in others
-            for c in [report_mod.compare(rows, impl, o, "throughput_gbps", size, threads)]
-            if c and c.verdict in ("tie", "unjudged")]
-    return f"{impl} ({fmt_num(med)})" + (f", {' '.join(ties)} within noise" if ties else "")
+    ties = []
+    for o in others:
+        c = report_mod.compare(rows, impl, o, "throughput_gbps", size, threads)
+        if c and c.verdict in ("tie", "unjudged"):
+            ties.append(f"{o} {fmt_num(median_of(rows, 'throughput_gbps', mode='stream', impl=o, msg_size=size, threads=threads))}")
+    return f"{impl} {fmt_num(med)}" + "".join(f" ≈ {t}" for t in ties)
 
 
 def summary_markdown(rows, info):
+    cold = [r for r in rows if report_mod.is_cold(r)]
+    rows = report_mod.main_rows(rows)  # cold-data (footprint) rows are report.md's Q2/Q3 subject, not these tables
     impls = distinct(rows, "impl")
     lines = ["# copybench results", "", machine_label(info), "", run_label(info, rows), ""]
     if info.get("inputs"):
@@ -99,10 +115,14 @@ def summary_markdown(rows, info):
     n_stream = len([r for r in rows if r["mode"] == "stream"])
     n_rr = len(rows) - n_stream
     lines += [f"{len(rows)} runs ({n_stream} stream, {n_rr} request/response); techniques: "
-              + ", ".join(IMPL_NAMES.get(i, i) for i in impls) + f". In the figures, {SPREAD}.", "",
+              + ", ".join(IMPL_NAMES.get(i, i) for i in impls) + f". In the figures, {SPREAD}."
+              + (f" Every run sends one message again and again (hot data); {len(cold)} more runs of a footprint "
+                 "sub-sweep (cold data) are not in these tables: report.md and footprint_*.png read them."
+                 if cold else ""), "",
               "The six questions are answered, with the numbers they rest on, in **report.md** beside this file. "
-              "Its noise rule applies here too: a gap within the repetitions' spread (max - min) is no measurable "
-              "difference.", ""]
+              "Its rule applies here too: techniques are compared repetition by repetition (they ran back to back), "
+              "and a gap is measurable only when the 95% interval of the paired ratio excludes 1 (report.md, "
+              "Appendix A).", ""]
     paths = distinct(rows, "path")
     if len(paths) > 1:
         lines += [f"**{'These CSVs mix' if info.get('inputs') else 'This CSV mixes'} network paths "
@@ -114,7 +134,8 @@ def summary_markdown(rows, info):
             lines += [f"**Two regimes{f' ({path})' if path else ''}**: {report_mod.regime_note(s)} "
                       "(report.md, \"Two regimes\").", ""]
 
-    lines += ["## Best technique (stream throughput, median Gbit/s)", ""]
+    lines += ["## Fastest technique (stream throughput, median Gbit/s)", "",
+              "Named alone only when measurably ahead of every other; `A ≈ B`: no measurable difference.", ""]
     best = best_by_config(rows)
     threads = distinct(rows, "threads", mode="stream")
     if best:
@@ -128,22 +149,17 @@ def summary_markdown(rows, info):
     lines.append("")
 
     lines += ["## Where the one-copy and zero-copy paths pay off", ""]
-    for a in ("A2", "A3"):
+    for a in report_mod.impl_order(set(impls) - {"A1"} | {"A2", "A3"}):
         if a not in impls or "A1" not in impls:
             lines.append(f"- {a} vs A1: not measured (both needed).")
             continue
         v = report_mod.size_verdicts(rows, a, "A1")
         cx = report_mod.crossover(v)
-        ratios = ratios_by_size(rows, a, "A1")
-        detail = ", ".join(f"{fmt_size(s)}: x{ratios[s]:.2f}" for s in sorted(ratios))
         word = {"a": f"{a} faster", "b": "A1 faster", "tie": "no measurable difference", "unjudged": "one rep"}
-        per = "; ".join(f"{fmt_size(s)} {word[x[0]]}" for s, x in sorted(v.items()))
-        if cx is not None:
-            lines.append(f"- {a} outperforms A1 from **{fmt_size(cx)}** ({per}; throughput ratio {a}/A1, geometric "
-                         f"mean over connection counts: {detail}).")
-        else:
-            lines.append(f"- {a} does not outperform A1 from any size on ({per}; throughput ratio {a}/A1, geometric "
-                         f"mean over connection counts: {detail or 'no data'}).")
+        per = "; ".join(f"{fmt_size(s)} {word[x[0]]} ({x[2].iv.fmt()})" for s, x in sorted(v.items()))
+        lines.append((f"- {a} outperforms A1 from **{fmt_size(cx)}**" if cx is not None else
+                      f"- {a} does not outperform A1 from any size on")
+                     + f" (throughput {a}/A1, paired, all connection counts, [95%]: {per or 'no data'}).")
     lines.append("")
 
     lines += ["## Zero-copy sends the kernel copied anyway (A3)", ""]
@@ -152,10 +168,12 @@ def summary_markdown(rows, info):
     if share is not None:
         lines.append(f"- Overall: {share:.1f}% of {tot_c} completed zero-copy sends were copied "
                      "(SO_EE_CODE_ZEROCOPY_COPIED; e.g. loopback/veth delivery to a local socket).")
-        for size in distinct(a3, "msg_size"):
-            s = summarize(values(derived(a3, "zcs", zc_copied_share), "zcs", msg_size=size))
-            if s:
-                lines.append(f"- {fmt_size(size)}: median {s[0]:.1f}% (min {s[1]:.1f}, max {s[2]:.1f})")
+        per = [(size, s) for size in distinct(a3, "msg_size")
+               for s in [summarize(values(derived(a3, "zcs", zc_copied_share), "zcs", msg_size=size))] if s]
+        if per and max(s[2] for _, s in per) - min(s[1] for _, s in per) >= 0.1:  # one line says a flat share
+            lines += [f"- {fmt_size(size)}: median {s[0]:.1f}% (min {s[1]:.1f}, max {s[2]:.1f})" for size, s in per]
+        elif per:
+            lines.append(f"- The same at every size and run ({per[0][1][0]:.1f}%).")
     else:
         lines.append("- No A3 rows with zero-copy completion counts.")
     lines.append("")
@@ -168,8 +186,8 @@ def summary_markdown(rows, info):
     if absent:
         lines.append(f"- Empty (not supported / not counted / perf off): {', '.join(absent)}; "
                      "the figures leave them out instead of showing zeros"
-                     + ("; cache_misses_vs_size.png and cycles_per_byte_vs_size.png say \"not measured here\", "
-                        "and the CPU cost per byte comes from task-clock (cpu_ns_per_byte_vs_size.png)."
+                     + ("; Figures 3 and 4 (cache_misses_vs_size.png, cycles_per_byte_vs_size.png) show measured "
+                        "proxies, titled as such: the CPU time per byte spent copying, and the CPU time per byte."
                         if hw_absent(rows) and has_data(rows, "cpu_ns_per_byte") else "."))
     lines.append("")
     if has_data(rows, "cpu_ns_per_byte", mode="stream"):
@@ -178,7 +196,7 @@ def summary_markdown(rows, info):
         sizes = distinct(rows, "msg_size", mode="stream")
         lines.append("| technique | " + " | ".join(fmt_size(s) for s in sizes) + " |")
         lines.append("|---|" + "---|" * len(sizes))
-        for impl in impls:
+        for impl in report_mod.impl_order(distinct(rows, "impl")):
             cells = [fmt_num(median_of(rows, "cpu_ns_per_byte", mode="stream", impl=impl, msg_size=s)) for s in sizes]
             lines.append(f"| {impl} | " + " | ".join(cells) + " |")
         lines.append("")
@@ -186,7 +204,7 @@ def summary_markdown(rows, info):
     if rr:
         lines += ["## Request/response latency (median p50 / p99 round trip, µs)", "",
                   "Techniques are compared for latency by this round trip. The stream one-way latency is queueing "
-                  "delay, decided by which side is the bottleneck (stream_latency_vs_size.png, report.md).", ""]
+                  "delay, decided by which side is the bottleneck (stream_latency_vs_queue.png, report.md).", ""]
         th = distinct(rr, "threads")
         lines.append("| technique | size | " + " | ".join(conn_label(t) for t in th) + " |")
         lines.append("|---|---|" + "---|" * len(th))
@@ -255,95 +273,62 @@ def python_with_matplotlib(env):
 
 
 # ----------------------------------------------------------------------------------------------
-# drawing a spec (analysis/figures.py decides what is shown; this only draws it)
+# drawing a spec (analysis/figures.py decides what is shown; analysis/draw.py draws it)
 
-def _wrap(text, width):
-    return "\n".join(textwrap.fill(part, width) for part in text.split("\n"))
-
-
-def _draw_panel(ax, p, handles, first_col, last_row, width_chars):
-    title = p.title
-    if p.notes:
-        title = (title + "\n" if title else "") + _wrap(" ".join(p.notes), width_chars)
-    if title:
-        ax.set_title(title, fontsize=10 if not p.notes else 8.5, color="darkred" if p.notes else "black")
-    if not p.series:
-        ax.set_xticks([])
-        ax.set_yticks([])
-        for side in ax.spines.values():
-            side.set_color("0.8")
-        ax.text(0.5, 0.5, _wrap(p.empty_note, max(30, width_chars)), transform=ax.transAxes, ha="center",
-                va="center", fontsize=10, color="0.25", bbox=dict(boxstyle="round", fc="0.96", ec="0.7"))
-        return
-    for s in p.series:
-        yerr = [[y - lo for y, lo in zip(s.y, s.lo)], [hi - y for y, hi in zip(s.y, s.hi)]]
-        h = ax.errorbar(s.x, s.y, yerr=yerr, capsize=3, marker=s.marker, ms=4, color=s.color, linestyle=s.style,
-                        label=s.label)
-        handles.setdefault(s.label, h)
-    if p.xscale == "log2":
-        ax.set_xscale("log", base=2)
-    if p.xticks:
-        ax.set_xticks([v for v, _ in p.xticks])
-        ax.set_xticklabels([lab for _, lab in p.xticks], fontsize=8)
-        ax.minorticks_off() if p.xscale == "log2" else None
-    if p.yscale == "log":
-        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-        ax.set_yscale("log")
-        # plain numbers at 1-2-5 steps, not 10^n: a grader reads values off the axis
-        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_num(v, 1) if v >= 1 else f"{v:g}"))
-        ax.yaxis.set_minor_formatter(NullFormatter())
-    if p.ylim:
-        ax.set_ylim(*p.ylim)
-    for x, label in p.xmarks:  # a band where the data is in another regime, labelled on the panel
-        ax.axvspan(x / 1.25, x * 1.25, color="red", alpha=0.08, lw=0)
-        ax.text(x * 1.3, 0.97, label, transform=ax.get_xaxis_transform(), ha="left", va="top", fontsize=7.5,
-                color="darkred")
-    ax.tick_params(axis="y", labelsize=8)
-    ax.grid(True, alpha=0.3, which="both" if p.yscale == "log" else "major")
-    if last_row:
-        ax.set_xlabel(p.xlabel, fontsize=9)
-    if first_col:
-        ax.set_ylabel(p.ylabel, fontsize=9)
+def spec_dict(spec):
+    """A figure spec as plain data: what analysis/draw.py draws and --freeze writes as literals."""
+    return dataclasses.asdict(spec)
 
 
 def draw_figure(plt, spec, out_dir):
-    nrow = len(spec.rows)
-    ncol = max(len(r) for r in spec.rows)
-    single = nrow == 1 and ncol == 1
-    fig_w = max(8.0, 4.4 * ncol)
-    chars = int(fig_w * 13)
-    notes = [_wrap(n, chars) for n in spec.notes]
-    footer = [_wrap(n, int(chars * 1.2)) for n in spec.footer]
-    foot_lines = sum(n.count("\n") + 1 for n in footer)
-    note_lines = sum(n.count("\n") + 1 for n in notes)
-    panel_h = 4.2 if single else 3.4
-    head_in = 0.45 + 0.17 * note_lines
-    foot_in = 0.15 * foot_lines + 0.1
-    fig, axes = plt.subplots(nrow, ncol, figsize=(fig_w, panel_h * nrow + head_in + foot_in + 0.5), squeeze=False)
-    handles = {}
-    for i, row in enumerate(spec.rows):
-        for j, p in enumerate(row):
-            _draw_panel(axes[i][j], p, handles, j == 0, i == nrow - 1, int(chars / ncol))
-        for j in range(len(row), ncol):
-            axes[i][j].axis("off")
-    fig_h = fig.get_figheight()
-    top = 1 - head_in / fig_h
-    fig.text(0.5, 1 - 0.1 / fig_h, spec.title, ha="center", va="top", fontsize=12, weight="bold")
-    if notes:
-        fig.text(0.5, 1 - 0.4 / fig_h, "\n".join(notes), ha="center", va="top", fontsize=8.5, color="0.2")
-    legend_in = 0
-    if handles:
-        ncols = min(len(handles), 6, max(2, int(fig_w // 2.9)))  # legend entries are up to ~2.8 in wide
-        legend_in = 0.25 * ((len(handles) + ncols - 1) // ncols) + 0.1
-        fig.legend(list(handles.values()), list(handles.keys()), loc="upper center", ncol=ncols, fontsize=8.5,
-                   bbox_to_anchor=(0.5, top), frameon=False)
-    fig.text(0.5, 0.08 / fig_h, "\n".join(footer), ha="center", va="bottom", fontsize=7.5, color="0.3")
-    fig.tight_layout(rect=(0, (foot_in + 0.05) / fig_h, 1, top - legend_in / fig_h))
-    path = os.path.join(out_dir, spec.name)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return draw.draw_figure(plt, spec_dict(spec), out_dir)
+
+
+FROZEN_MAIN = '''
+
+def main(argv=None):
+    import argparse
+    ap = argparse.ArgumentParser(description=__doc__.split("\\n\\n")[0])
+    ap.add_argument("--out-dir", default=".", help="where to write the PNGs (default: here)")
+    a = ap.parse_args(argv)
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("needs matplotlib (apt-get install python3-matplotlib)", file=sys.stderr)
+        return 1
+    os.makedirs(a.out_dir, exist_ok=True)
+    for spec in FIGURES:
+        print("wrote " + draw_figure(plt, spec, a.out_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+'''
+
+
+FROZEN_NAME = "redraw_figures.py"  # what every figure run also writes: Figures 1-4 as data
+
+
+def freeze_script(specs, info, rows, sources):
+    """A standalone Python script: the figures' data as literals, analysis/draw.py's code, a main."""
+    with open(os.path.join(HERE, "analysis", "draw.py")) as f:
+        code = f.read().split('"""', 2)[2].lstrip("\n")  # draw.py without its docstring
+    names = ", ".join(s.name for s in specs)
+    doc = "\n".join([
+        '"""copybench: the four figures the assignment asks for, redrawn from the data below alone.',
+        "",
+        *textwrap.wrap(f"Frozen by plots.py --freeze from {sources}: {len(rows)} runs; {machine_label(info)}; "
+                       f"{run_label(info, rows)}.", 100),
+        "Each series holds the plotted points: x; y, the median of the repetitions; lo..hi, their range.",
+        "Needs only Python 3 and matplotlib: no CSV, no copybench code.",
+        "",
+        f"usage: python3 THIS_FILE [--out-dir DIR]   (writes {names})",
+        '"""'])
+    data = "FIGURES = " + pprint.pformat([spec_dict(s) for s in specs], width=110, sort_dicts=False)
+    return "#!/usr/bin/env python3\n" + doc + "\nimport sys\n" + code + "\n\n" + data + "\n" + FROZEN_MAIN
 
 
 # ----------------------------------------------------------------------------------------------
@@ -385,6 +370,8 @@ def main(argv=None, allow_reexec=False):
     ap.add_argument("--machine", help="machine side file (default: <csv name>.machine.txt; one CSV only)")
     ap.add_argument("--profiles", help="where-the-time-goes shares (default: profiles.csv next to the CSV, if any)")
     ap.add_argument("--no-figures", action="store_true", help="write report.md and summary.md only (no matplotlib needed)")
+    ap.add_argument("--freeze", metavar="FILE", help="only write FILE: a standalone Python script holding Figures 1-4's "
+                    "data as literals that redraws them with no CSV (no matplotlib needed to write it)")
     a = ap.parse_args(argv)
     if a.machine and len(a.csv) > 1:
         print("plots.py: --machine names the side file of one CSV; with several, each CSV's own "
@@ -400,6 +387,14 @@ def main(argv=None, allow_reexec=False):
     except InputError as e:
         print(f"plots.py: {e}", file=sys.stderr)
         return 2
+    if a.freeze:
+        try:
+            write_text(a.freeze, freeze_script(required_specs(rows, info, profiles), info, rows, ", ".join(a.csv)))
+        except OSError as e:
+            print(f"plots.py: --freeze {a.freeze}: {e.strerror}", file=sys.stderr)
+            return 2
+        print(f"plots.py: wrote {a.freeze} (Figures 1-4 as data; run it with a Python that has matplotlib)")
+        return 0
     plt = None if a.no_figures else import_pyplot()
     if plt is None and not a.no_figures and allow_reexec and not os.environ.get(REEXEC_ENV):
         py, _ = python_with_matplotlib(os.environ)
@@ -428,15 +423,18 @@ def main(argv=None, allow_reexec=False):
         print(f"plots.py: wrote {', '.join(written)}; figures NOT drawn: no Python here can import matplotlib "
               f"(tried {tried}). Install it (apt-get install python3-matplotlib), then run: {cmd}", file=sys.stderr)
         return 1
-    written += [draw_figure(plt, spec, a.out_dir) for spec in figure_specs(rows, info)]
+    specs = figure_specs(rows, info, profiles)
+    written += [draw_figure(plt, spec, a.out_dir) for spec in specs]
+    written.append(write_text(os.path.join(a.out_dir, FROZEN_NAME), freeze_script(specs[:4], info, rows, ", ".join(a.csv))))
     from analysis.profiles import plot_profiles_next_to  # profiles.csv next to the CSV: docs/profiles.md
     written += plot_profiles_next_to(plt, prof_path, a.out_dir, machine_label(info))
     if hw_absent(rows):
-        print("plots.py: hardware counters absent in this CSV: cache_misses_vs_size.png and "
-              "cycles_per_byte_vs_size.png say \"not measured here\" (CPU cost per byte: cpu_ns_per_byte_vs_size.png)")
+        print("plots.py: hardware counters absent in this CSV: Figures 3 and 4 (cache_misses_vs_size.png, "
+              "cycles_per_byte_vs_size.png) show measured proxies, titled as such")
     try:  # the data-path diagrams (analysis/datapath.py) must never cost the sweep's own figures
         from analysis.datapath import draw_data_paths
-        written += draw_data_paths(plt, a.out_dir, shares=datapath_shares(profiles))
+        written += draw_data_paths(plt, a.out_dir, shares=datapath_shares(profiles),
+                                   measured_on=path_of(report_mod.main_rows(rows), info))
     except Exception as e:  # noqa: BLE001 -- any failure there is reported, not fatal
         print(f"plots.py: data-path figures skipped: {type(e).__name__}: {e}", file=sys.stderr)
     print("plots.py: wrote " + ", ".join(written))

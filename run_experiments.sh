@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
 # run_experiments.sh: the copybench sweep. Runs every technique (A1 two-copy, A2 sendmsg iovec,
-# A3 MSG_ZEROCOPY) over message sizes x client threads x repetitions, the server under `perf stat`:
+# A3 MSG_ZEROCOPY, A4 io_uring zero-copy) over message sizes x client threads x repetitions, the
+# server under `perf stat`:
 # by default server and client in two network namespaces joined by a veth pair (setup_netns.sh);
 # with --server-host, the server on another machine reached with ssh and the client here.
 # Writes one CSV row per run, a side file describing the machine(s), then the plots (plots.py).
 #
 # Usage: run_experiments.sh [options]
-#   --impls LIST      techniques, comma separated          [A1,A2,A3]
+#   --impls LIST      techniques, comma separated          [A1,A2,A3,A4]
+#   --a4-threads LIST|all  the client thread counts A4 runs at: those of --threads also in LIST
+#                     (none in common: all of them), to keep the default sweep's time [2]
 #   --sizes LIST      message sizes: bytes, K/M suffixes, 16..64M [1K,4K,16K,64K]
 #   --threads LIST    client threads (= connections)        [1,2,4,8]
 #   --duration SEC    seconds per throughput (stream) run   [5]
 #   --rr-duration SEC seconds per request/response run      [2]
 #   --reps N          repetitions of the whole grid         [3]
+#   --footprints LIST cold data: per-connection footprints (bytes, K/M/G; `none`: skip) for a
+#                     sub-sweep after the main grid: the two largest --sizes x the two fewest
+#                     --threads x every technique, stream, each server with --footprint
+#                     [from the machine's cache sizes: L1d/2, L2/2, LLC/2, 8 x LLC; where it
+#                     states none, 16K,512K,16M,256M; --quick: the largest only, at one size
+#                     and connection count]. A footprint of one message or less is left out
+#   --footprint-duration SEC  seconds per footprint run [3]
 #   --out FILE        results CSV [the default sweep: results.csv here; any other run:
 #                     runs/<UTC date-time>[-quick]/results.csv, so a smoke run never replaces
 #                     the committed results]
@@ -39,7 +49,9 @@
 #
 # Every impl x size x threads configuration gets a stream run (throughput) and, unless --no-rr,
 # a request/response run (`-m rr`, round-trip latency). Within a repetition the techniques run
-# back to back for each configuration (A1, A2, A3, A1, ...) so machine drift hits them alike.
+# back to back for each configuration (A1, A2, A3, A4, A1, ...) so machine drift hits them alike.
+# A4 needs io_uring on the server's host: where the kernel refuses it, its server says so and the
+# sweep skips A4 (a note in the machine file), the other techniques run as usual.
 # Side files next to the CSV: <name>.machine.txt (kernel, CPU, perf/counter availability, NIC,
 # command) and the plots directory plots/ (PNGs + summary.md).
 #
@@ -61,7 +73,7 @@ CB_LISTEN_TIMEOUT=${CB_LISTEN_TIMEOUT:-10}
 CB_SSH=${CB_SSH:-ssh}
 CB_ALL_EVENTS="cycles,instructions,L1-dcache-load-misses,LLC-load-misses,context-switches,cpu-migrations,task-clock"
 # New columns go at the end: readers index by name, old readers keep working.
-CSV_HEADER="impl,mode,msg_size,threads,rep,duration_s,throughput_gbps,msgs_per_s,lat_p50_us,lat_p99_us,lat_max_us,cycles,instructions,l1d_misses,llc_misses,context_switches,cpu_migrations,task_clock_ms,cycles_per_byte,cpu_ns_per_byte,zc_sends,zc_completions,zc_copied,verify_errors,client_cpu_pct,steal_pct,netns,pin,zc_copied_pct,server_host,client_host,path"
+CSV_HEADER="impl,mode,msg_size,threads,rep,duration_s,throughput_gbps,msgs_per_s,lat_p50_us,lat_p99_us,lat_max_us,cycles,instructions,l1d_misses,llc_misses,context_switches,cpu_migrations,task_clock_ms,cycles_per_byte,cpu_ns_per_byte,zc_sends,zc_completions,zc_copied,verify_errors,client_cpu_pct,steal_pct,netns,pin,zc_copied_pct,server_host,client_host,path,footprint_bytes,send_cpu_ns_per_byte"
 
 # shellcheck source=setup_netns.sh disable=SC1091
 . "$CB_DIR/setup_netns.sh"
@@ -266,6 +278,15 @@ cb_v=""
 echo "virtualization=${cb_v:-unknown}"
 echo "cpu_threads=$(lscpu 2>/dev/null | awk -F: "/^Thread\\(s\\) per core/ { t = \$2 } /^Core\\(s\\) per socket/ { c = \$2 } /^Socket\\(s\\)/ { s = \$2 } END { gsub(/ /, \"\", t); gsub(/ /, \"\", c); gsub(/ /, \"\", s); if (s) print s \" socket(s) x \" c \" core(s) x \" t \" thread(s)\" }")"
 lscpu 2>/dev/null | sed -n "s/^L1d cache: *\(.*\)/l1d_cache=\1/p; s/^L2 cache: *\(.*\)/l2_cache=\1/p; s/^L3 cache: *\(.*\)/l3_cache=\1/p"
+# where lscpu says no cache sizes, /sys may (those of cpu0)
+if [ -z "$(lscpu 2>/dev/null | sed -n "/^L1d cache/p")" ]; then
+  for cb_c in /sys/devices/system/cpu/cpu0/cache/index*; do
+    case "$(cat "$cb_c/level" "$cb_c/type" 2>/dev/null | tr -d "\n")" in
+      1Data) echo "l1d_cache=$(cat "$cb_c/size") (/sys)" ;; 2Unified) echo "l2_cache=$(cat "$cb_c/size") (/sys)" ;;
+      3Unified) echo "l3_cache=$(cat "$cb_c/size") (/sys)" ;;
+    esac
+  done
+fi
 echo "memory=$(awk "/^MemTotal/ { printf \"%.1f GiB\", \$2 / 1048576 }" /proc/meminfo 2>/dev/null)"
 echo "tcp_cc=$(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null)"
 echo "qdisc=$(tc qdisc show dev "$(ip route get "${cb_addr:-127.0.0.1}" 2>/dev/null | sed -n "s/.* dev \([^ ]*\).*/\1/p")" 2>/dev/null | awk "NR == 1 { print \$2 }")"
@@ -302,7 +323,7 @@ if [ -n "$cb_dir" ]; then
     echo "dir=$(pwd)"
     cb_sha=$(cat Makefile A[0-9]_*.c src/*.c src/*.h 2>/dev/null | sha256sum 2>/dev/null)
     echo "src_sha=${cb_sha%% *}"
-    for cb_p in A1_server A2_server A3_server; do [ -x "$cb_p" ] || echo "missing=$cb_p"; done
+    for cb_p in A1_server A2_server A3_server A4_server; do [ -x "$cb_p" ] || echo "missing=$cb_p"; done
   else
     echo "dir="
   fi
@@ -594,12 +615,12 @@ srv_collect() {
   SRV_STAT1=$(sed -n 's/^cbsrv:stat1=//p' "$d/srv.err" 2>/dev/null | tail -n 1)
 }
 
-# start_server IMPL THREADS DIR: starts the IMPL server on the server side under perf, on a free
-# port, and polls until it listens. Sets SRV_PID and PORT; returns 1 (server stopped, message
+# start_server IMPL THREADS DIR [FOOTPRINT]: starts the IMPL server (with --footprint FOOTPRINT
+# when given) on the server side under perf, on a free port, and polls until it listens. Sets SRV_PID and PORT; returns 1 (server stopped, message
 # said) when it never listens. If perf fails before it runs the server (it refused an event), the
 # events it still counts are asked for and the server started again, once.
 start_server() {
-  local impl=$1 threads=$2 d=$3 t0 rc retried=0 evs2 where=""
+  local impl=$1 threads=$2 d=$3 fp=${4:-} t0 rc retried=0 evs2 where=""
   [ "$SRV_MODE" = ssh ] && where=" on $SSH_HOST"
   if [ "$SRV_MODE" = ssh ]; then
     PORT=0   # the server picks a free port; its listening line says which
@@ -609,6 +630,7 @@ start_server() {
   fi
   local sargs=(-n "$threads" -p "$PORT")
   [ "$SRV_MODE" = loopback ] && sargs+=(-b 127.0.0.1)
+  [ -z "$fp" ] || sargs+=(--footprint "$fp")
 
   while :; do
     srv_launch "$d" "$PERF_EVENTS" "${impl}_server" "${sargs[@]}"
@@ -682,10 +704,10 @@ pct_of() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 <= 0
 # max_of A B: the larger of two numbers, either may be empty
 max_of() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "") print b; else if (b == "" || a + 0 >= b + 0) print a; else print b }'; }
 
-# write_row IMPL MODE SIZE THREADS REP DURATION DIR CLIENT_LINE SERVER_LINE: one CSV row from the
-# two result lines and perf's output, appended in one write. Sets LAST_SUMMARY.
+# write_row IMPL MODE SIZE THREADS REP DURATION DIR CLIENT_LINE SERVER_LINE FOOTPRINT: one CSV row
+# from the two result lines and perf's output, appended in one write. Sets LAST_SUMMARY.
 write_row() {
-  local impl=$1 mode=$2 size=$3 threads=$4 rep=$5 dur=$6 d=$7 cline=$8 sline=$9
+  local impl=$1 mode=$2 size=$3 threads=$4 rep=$5 dur=$6 d=$7 cline=$8 sline=$9 fp=${10:-$3}
   local counters sbytes cyc tclk
   counters=$(perf_parse "$d/perf.txt")
   sbytes=$(kv bytes "$sline")
@@ -693,7 +715,7 @@ write_row() {
   local dur_s
   dur_s=$(kv duration_s "$cline"); [ -n "$dur_s" ] || dur_s=$dur
   local zs="" zc="" zcp=""
-  if [ "$impl" = A3 ]; then zs=$(kv zc_sends "$sline"); zc=$(kv zc_completions "$sline"); zcp=$(kv zc_copied "$sline"); fi
+  if [ "$impl" = A3 ] || [ "$impl" = A4 ]; then zs=$(kv zc_sends "$sline"); zc=$(kv zc_completions "$sline"); zcp=$(kv zc_copied "$sline"); fi
   local lat steal
   lat="$(kv lat_p50_us "$cline"),$(kv lat_p99_us "$cline"),$(kv lat_max_us "$cline")"
   # A stream message's one-way latency is the client's clock minus the server's stamp: on two
@@ -704,7 +726,7 @@ write_row() {
   # (over the server's life), so noise on either shows.
   [ "$SRV_MODE" = ssh ] && steal=$(max_of "$steal" "$(steal_pct "$SRV_STAT0" "$SRV_STAT1")")
   local row
-  row="$impl,$mode,$size,$threads,$rep,$dur_s,$(kv gbps "$cline"),$(kv msgs_per_s "$cline"),$lat,$counters,$(per_byte "$cyc" 1 "$sbytes"),$(per_byte "$tclk" 1000000 "$sbytes"),$zs,$zc,$zcp,$(kv verify_errors "$cline"),$(kv cpu_pct "$cline"),$steal,$NETNS,$PIN,$(pct_of "$zcp" "$zc"),$SERVER_NAME,$CLIENT_NAME,$PATH_KIND"
+  row="$impl,$mode,$size,$threads,$rep,$dur_s,$(kv gbps "$cline"),$(kv msgs_per_s "$cline"),$lat,$counters,$(per_byte "$cyc" 1 "$sbytes"),$(per_byte "$tclk" 1000000 "$sbytes"),$zs,$zc,$zcp,$(kv verify_errors "$cline"),$(kv cpu_pct "$cline"),$steal,$NETNS,$PIN,$(pct_of "$zcp" "$zc"),$SERVER_NAME,$CLIENT_NAME,$PATH_KIND,$fp,$(per_byte "$(kv send_cpu_s "$sline")" 1000000000 "$sbytes")"
   # whole row at once: build it in a file, append with one write
   printf '%s\n' "$row" >"$d/row"
   cat "$d/row" >>"$OUT"
@@ -713,13 +735,34 @@ write_row() {
   return 0
 }
 
-# run_one IMPL MODE SIZE THREADS REP DURATION: runs server + client, appends one CSV row.
-# Sets LAST_SUMMARY for the progress line. Returns 1 when the run failed (no row written).
+# a4_refused DIR: the A4 server just started says io_uring is refused on its host (uring=0 in its
+# listening line): stop it, note why in the machine file once (A4_SKIP), return 0.
+A4_SKIP=""
+a4_refused() {
+  local d=$1 line why
+  line=$(grep -m 1 '^listening ' "$d/srv.out" 2>/dev/null || true)
+  [[ " $line " == *" uring=0 "* ]] || return 1
+  stop_tree "$SRV_PID"; wait "$SRV_PID" 2>/dev/null || true
+  remote_stopped "$d" || true
+  SRV_PID=""
+  srv_collect "$d" 0
+  why=$(grep -m 1 'io_uring unavailable' "$d/srv.log" 2>/dev/null || true)
+  A4_SKIP="io_uring unavailable on the server's host (uring_error=$(kv uring_error "$line")): ${why#*io_uring unavailable: }"
+  err "A4 skipped for the rest of the sweep: $A4_SKIP"
+  echo "a4: skipped: $A4_SKIP" >>"$BASE.machine.txt"
+  return 0
+}
+
+# run_one IMPL MODE SIZE THREADS REP DURATION [FOOTPRINT]: runs server + client, appends one CSV
+# row.
+# Sets LAST_SUMMARY for the progress line. Returns 1 when the run failed (no row written),
+# 2 when A4 was skipped (io_uring refused on the server's host: not a failure).
 run_one() {
-  local impl=$1 mode=$2 size=$3 threads=$4 rep=$5 dur=$6
+  local impl=$1 mode=$2 size=$3 threads=$4 rep=$5 dur=$6 fp=${7:-}
   local d=$WORK/run cline sline
   rm -rf "$d"; mkdir -p "$d"
-  start_server "$impl" "$threads" "$d" || return 1
+  start_server "$impl" "$threads" "$d" "$fp" || return 1
+  if [ "$impl" = A4 ] && a4_refused "$d"; then return 2; fi
   run_client "$impl" "$mode" "$size" "$threads" "$dur" "$d"
   wait_server "$impl" "$d"
 
@@ -736,7 +779,7 @@ run_one() {
   fi
   [ "$SRV_RC" != 0 ] && err "note: $impl server exited $SRV_RC"
   [ -z "$sline" ] && err "note: $impl server printed no result line; per-byte costs left empty"
-  write_row "$impl" "$mode" "$size" "$threads" "$rep" "$dur" "$d" "$cline" "$sline"
+  write_row "$impl" "$mode" "$size" "$threads" "$rep" "$dur" "$d" "$cline" "$sline" "${fp:-$size}"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -888,10 +931,12 @@ profile_sweep() {
   if ! py=$(python_with "csv, fnmatch, gzip"); then say "profiles left out: no python3 to run analysis/profiles.py"; return 0; fi
   if ! ev=$(profile_event); then say "profiles left out: perf record -g cannot sample here (not root? perf_event_paranoid=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null))"; return 0; fi
   dur=$(awk -v d="$dur" -v m="$CB_PROFILE_SECONDS" 'BEGIN { print (d < m ? d : m) }')
-  total=$((${#IMPLS[@]} * ${#SIZES[@]}))
+  local pimpls=()
+  for i in "${IMPLS[@]}"; do [ "$i" = A4 ] && [ -n "$A4_SKIP" ] || pimpls+=("$i"); done
+  total=$((${#pimpls[@]} * ${#SIZES[@]}))
   say "profiles: $total runs of ${dur}s, $CB_PROFILE_THREADS connection(s), server and client under perf record -g -e $ev -> $PROF_CSV"
   for s in "${SIZES[@]}"; do
-    for i in "${IMPLS[@]}"; do
+    for i in "${pimpls[@]}"; do
       k=$((k + 1))
       printf '[profile %d/%d] %s %s B ... ' "$k" "$total" "$i" "$s"
       LAST_SUMMARY="" rc=0
@@ -1024,7 +1069,7 @@ write_machine_file() {
       echo "client_virtualization: ${CLIP[virtualization]:-}"
       echo "client_nic: $(nic_words CLIP)"
       echo "one_way_latency: not recorded: stream lat_p50_us/lat_p99_us/lat_max_us are empty in these rows, because a message's one-way latency would subtract the server host's clock from the client host's, two CLOCK_MONOTONIC clocks with unrelated origins; rr round trips are timed on the client's clock alone and are valid"
-      echo "zc_copied_note: zc_copied counts A3 sends the kernel still copied (SO_EE_CODE_ZEROCOPY_COPIED); over a NIC with scatter-gather it should be near 0 (the NIC reads the pinned user pages); near 100% means the data never left through a device that can (no scatter-gather, a virtual link, or loopback)"
+      echo "zc_copied_note: zc_copied counts A3 and A4 sends the kernel still copied (SO_EE_CODE_ZEROCOPY_COPIED, IORING_NOTIF_USAGE_ZC_COPIED); over a NIC with scatter-gather it should be near 0 (the NIC reads the pinned user pages); near 100% means the data never left through a device that can (no scatter-gather, a virtual link, or loopback)"
     fi
   } >"$f"
 }
@@ -1047,11 +1092,11 @@ opt_err() { err "$1"; exit 2; }
 
 # parse_args ARGS...: options into the OPT_* globals (values checked later, in check_options).
 parse_args() {
-  OPT_IMPLS="A1,A2,A3" OPT_SIZES="1024,4096,16384,65536" OPT_THREADS="1,2,4,8"
-  OPT_DURATION=5 OPT_RR_DURATION=2 OPT_REPS=3
+  OPT_IMPLS="A1,A2,A3,A4" OPT_SIZES="1024,4096,16384,65536" OPT_THREADS="1,2,4,8" OPT_A4_THREADS=2
+  OPT_DURATION=5 OPT_RR_DURATION=2 OPT_REPS=3 OPT_FOOTPRINTS="" OPT_FP_DURATION=3
   OPT_QUICK=0 OPT_RR=1 OPT_PLOTS=1 OPT_PLOTS_ONLY=0
   OPT_SERVER_HOST="" OPT_SERVER_ADDR="" OPT_SERVER_DIR="" OPT_SYNC=0 OPT_NO_NETNS=0
-  local set_sizes=0 set_threads=0 set_dur=0 set_rrdur=0 set_reps=0 set_out=0 set_addr=0 set_dir=0 set_host=0
+  local set_sizes=0 set_threads=0 set_dur=0 set_rrdur=0 set_reps=0 set_out=0 set_addr=0 set_dir=0 set_host=0 set_fp=0 set_fpdur=0
   OPT_DRY_RUN=0 OPT_CUSTOM=0
   OUT=results.csv
   CMDLINE="$0 $*"
@@ -1059,13 +1104,14 @@ parse_args() {
     local opt=$1 val="" has_val=0
     if [[ "$opt" == --*=* ]]; then val=${opt#*=}; opt=${opt%%=*}; has_val=1; fi
     case "$opt" in
-      --impls|--sizes|--threads|--duration|--rr-duration|--reps|--out|--pin|--server-host|--server-addr|--server-dir)
+      --impls|--a4-threads|--sizes|--threads|--duration|--rr-duration|--reps|--out|--pin|--server-host|--server-addr|--server-dir|--footprints|--footprint-duration)
         if [ "$has_val" = 0 ]; then
           [ "$#" -ge 2 ] || opt_err "$opt needs a value"
           val=$2; shift
         fi
         case "$opt" in
           --impls) OPT_IMPLS=$val ;;
+          --a4-threads) OPT_A4_THREADS=$val ;;
           --sizes) OPT_SIZES=$val; set_sizes=1 ;;
           --threads) OPT_THREADS=$val; set_threads=1 ;;
           --duration) OPT_DURATION=$val; set_dur=1 ;;
@@ -1076,6 +1122,8 @@ parse_args() {
           --server-host) OPT_SERVER_HOST=$val; set_host=1 ;;
           --server-addr) OPT_SERVER_ADDR=$val; set_addr=1 ;;
           --server-dir) OPT_SERVER_DIR=$val; set_dir=1 ;;
+          --footprints) OPT_FOOTPRINTS=$val; set_fp=1 ;;
+          --footprint-duration) OPT_FP_DURATION=$val; set_fpdur=1 ;;
         esac
         [ "$opt" = --out ] || OPT_CUSTOM=1 ;;
       --quick) OPT_QUICK=1; OPT_CUSTOM=1 ;;
@@ -1106,7 +1154,9 @@ parse_args() {
     [ "$set_dur" = 1 ] || OPT_DURATION=1
     [ "$set_rrdur" = 1 ] || OPT_RR_DURATION=1
     [ "$set_reps" = 1 ] || OPT_REPS=1
+    [ "$set_fpdur" = 1 ] || OPT_FP_DURATION=1
   fi
+  OPT_SET_FP=$set_fp
   # Only the default sweep writes results.csv here (the committed results come from it);
   # any other run goes to a directory of its own unless --out says where.
   if [ "$set_out" = 0 ] && [ "$OPT_CUSTOM" = 1 ] && [ "$OPT_PLOTS_ONLY" = 0 ]; then
@@ -1124,7 +1174,7 @@ check_options() {
   local list
   list=$(split_list --impls "$OPT_IMPLS")
   for x in $list; do
-    [[ "$x" =~ ^A[123]$ ]] || opt_err "--impls: '$x' is not one of A1 A2 A3"; IMPLS+=("$x"); done
+    [[ "$x" =~ ^A[1234]$ ]] || opt_err "--impls: '$x' is not one of A1 A2 A3 A4"; IMPLS+=("$x"); done
   list=$(split_list --sizes "$OPT_SIZES")
   for x in $list; do
     b=$(cb_size_bytes "$x") || opt_err "--sizes: '$x' is not a message size ($CB_SIZE_GRAMMAR)"
@@ -1136,11 +1186,29 @@ check_options() {
   [ "${#IMPLS[@]}" -gt 0 ] || opt_err "--impls: empty list"
   [ "${#SIZES[@]}" -gt 0 ] || opt_err "--sizes: empty list"
   [ "${#THREADS[@]}" -gt 0 ] || opt_err "--threads: empty list"
+  # A4's thread counts: those of --threads also in --a4-threads; none in common: all of them.
+  A4_THREADS=()
+  if [ "$OPT_A4_THREADS" != all ]; then
+    list=$(split_list --a4-threads "$OPT_A4_THREADS")
+    for x in $list; do
+      if ! { is_posint "$x" && [ "${#x}" -le 4 ] && [ "$x" -le 1024 ]; }; then opt_err "--a4-threads: '$x' is not a thread count (1..1024) or 'all'"; fi
+      [[ " ${THREADS[*]} " == *" $x "* ]] && A4_THREADS+=("$x")
+    done
+  fi
+  [ "${#A4_THREADS[@]}" -gt 0 ] || A4_THREADS=("${THREADS[@]}")
   # the range the client's -d takes (src/opts.c): refused here, not after every run has failed
   in_window "$OPT_DURATION" || opt_err "--duration: '$OPT_DURATION' is not a number of seconds in 0.01..86400 (the client's -d)"
   in_window "$OPT_RR_DURATION" || opt_err "--rr-duration: '$OPT_RR_DURATION' is not a number of seconds in 0.01..86400 (the client's -d)"
   if ! { is_posint "$OPT_REPS" && [ "${#OPT_REPS}" -le 4 ]; }; then opt_err "--reps: '$OPT_REPS' is not a positive integer"; fi
   [ -n "$OUT" ] || opt_err "--out: empty file name"
+  FOOTPRINTS=""   # bytes, comma separated; "" = from the machine's caches (plan_runs)
+  if [ "$OPT_FOOTPRINTS" != none ]; then
+    for x in $(split_list --footprints "$OPT_FOOTPRINTS"); do
+      b=$(cb_bytes "$x") || opt_err "--footprints: '$x' is not a footprint (bytes, K/M/G suffixes, e.g. 256M; or none)"
+      FOOTPRINTS+=${FOOTPRINTS:+,}$b; done
+    [ "$OPT_SET_FP" = 0 ] || [ -n "$FOOTPRINTS" ] || opt_err "--footprints: empty list (none skips the footprint sub-sweep)"
+  fi
+  is_posnum "$OPT_FP_DURATION" || opt_err "--footprint-duration: '$OPT_FP_DURATION' is not a positive number of seconds"
   check_out_dir
   if [ -z "$PROFILE" ]; then if [ "$OPT_QUICK" = 1 ]; then PROFILE=0; else PROFILE=1; fi; fi
   PLAN_PY=$(python_finds sys) || PLAN_PY=""
@@ -1329,9 +1397,11 @@ plan_runs() {
   PLAN=()
   for ((r = 1; r <= OPT_REPS; r++)); do
     for s in "${SIZES[@]}"; do for t in "${THREADS[@]}"; do for m in "${modes[@]}"; do for i in "${IMPLS[@]}"; do
+      [ "$i" = A4 ] && [[ " ${A4_THREADS[*]} " != *" $t "* ]] && continue
       PLAN+=("$i $m $s $t $r")
     done; done; done; done
   done
+  plan_footprints
   plan_phases
   say "${#PLAN[@]} runs planned; every phase and its time, estimated for a quiet 2-core machine:"
   if ! printf '%s\n' "${PHASES[@]}" | "$PLAN_PY" "$CB_DIR/lib/plan.py" | sed 's/^/  /'; then
@@ -1350,8 +1420,10 @@ PHASES=()
 plan_phase() { PHASES+=("$(printf '%s\t%s\t%s\t%s\t%s' "$@")"); }
 plan_phases() {
   local n_stream=0 n_rr=0 line shape pdur
-  for line in "${PLAN[@]}"; do case "$line" in *" rr "*) n_rr=$((n_rr + 1)) ;; *) n_stream=$((n_stream + 1)) ;; esac; done
+  # a footprint run is a line of six words (plan_footprints), counted in its own phase
+  for line in "${PLAN[@]}"; do case "$line" in *" rr "*) n_rr=$((n_rr + 1)) ;; *" "*" "*" "*" "*" "*) ;; *) n_stream=$((n_stream + 1)) ;; esac; done
   shape="${OPT_IMPLS// /} x ${#SIZES[@]} size(s) x ${#THREADS[@]} thread count(s) x $OPT_REPS rep(s)"
+  [[ " ${IMPLS[*]} " == *" A4 "* ]] && [ "${#A4_THREADS[@]}" != "${#THREADS[@]}" ] && shape+=" (A4 at ${A4_THREADS[*]} thread(s) only)"
   PHASES=()
   plan_phase stream "$n_stream" "$OPT_DURATION" 0.6 "$shape, ${OPT_DURATION} s windows"
   [ "$OPT_RR" = 1 ] && plan_phase rr "$n_rr" "$OPT_RR_DURATION" 0.6 "$shape, ${OPT_RR_DURATION} s windows"
@@ -1363,8 +1435,51 @@ plan_phases() {
   else
     plan_phase profile 0 0 0 "off (--profile turns it on)"
   fi
+  if [ "$FP_RUNS" -gt 0 ]; then
+    plan_phase footprint "$FP_RUNS" "$OPT_FP_DURATION" "$FP_OVERHEAD" "cold data: $FP_SHAPE, --footprint ${FP_BASIS%% (*} (where from: the machine file)"
+  else
+    plan_phase footprint 0 0 0 "${FP_BASIS:-off (--footprints none)}"
+  fi
   if [ "$OPT_PLOTS" = 1 ]; then plan_phase plots 1 0 30 "plots.py: figures, summary.md, report.md in $(dirname "$OUT")/plots/"
   else plan_phase plots 0 0 0 "off (--no-plots)"; fi
+}
+
+# plan_footprints: the footprint sub-sweep appended to PLAN ("IMPL stream SIZE THREADS REP
+# FOOTPRINT"; rep > footprint > size > threads > impl), and its phase's numbers (FP_RUNS,
+# FP_OVERHEAD, FP_SHAPE, FP_BASIS). analysis/footprint.py derives the default footprints from the
+# machine file's cache sizes (this host's, in a dry run), leaves out those of one message or less,
+# checks they fit the servers' memory budget (exit 2) and says what a run costs besides its window.
+FP_RUNS=0 FP_OVERHEAD=0 FP_SHAPE="" FP_BASIS=""
+plan_footprints() {
+  local m=(--here) fsz=() fth=() out k a b r s t i fps=() fimpls=()
+  [ "$OPT_FOOTPRINTS" != none ] || return 0
+  # A4 does not take --footprint yet (its pool does not rotate through one): hot data only.
+  for i in "${IMPLS[@]}"; do [ "$i" = A4 ] || fimpls+=("$i"); done
+  [ "${#fimpls[@]}" -gt 0 ] || return 0
+  [ -s "${BASE:-}.machine.txt" ] && m=(--machine "$BASE.machine.txt")
+  mapfile -t fsz < <(printf '%s\n' "${SIZES[@]}" | sort -n | uniq)
+  mapfile -t fth < <(printf '%s\n' "${THREADS[@]}" | sort -n | uniq)
+  [ "${#fsz[@]}" -le 2 ] || fsz=("${fsz[@]: -2}")
+  fth=("${fth[@]:0:2}")
+  [ "$OPT_QUICK" = 0 ] || { fsz=("${fsz[-1]}"); fth=("${fth[0]}"); m+=(--coldest); }
+  out=$("$PLAN_PY" "$CB_DIR/analysis/footprint.py" plan "${m[@]}" --sizes "$(IFS=,; echo "${fsz[*]}")" \
+        --threads "$(IFS=,; echo "${fth[*]}")" ${FOOTPRINTS:+--footprints "$FOOTPRINTS"} --impls "${#fimpls[@]}" \
+        --reps "$OPT_REPS" --duration "$OPT_FP_DURATION") || exit 2
+  while read -r k a b; do
+    case $k in
+      basis) FP_BASIS="$a $b" ;;
+      overhead) FP_OVERHEAD=$a ;;
+      run) fps+=("$a $b") ;;
+    esac
+  done <<<"$out"
+  for ((r = 1; r <= OPT_REPS; r++)); do
+    for a in "${fps[@]}"; do read -r k s <<<"$a"; for t in "${fth[@]}"; do for i in "${fimpls[@]}"; do
+      PLAN+=("$i stream $s $t $r $k"); FP_RUNS=$((FP_RUNS + 1))
+    done; done; done
+  done
+  FP_SHAPE="${#fps[@]} footprint x size point(s) x ${#fth[@]} thread count(s) x $OPT_REPS rep(s), ${OPT_FP_DURATION} s windows"
+  [ -s "${BASE:-}.machine.txt" ] && echo "footprints: $FP_BASIS" >>"$BASE.machine.txt"
+  return 0
 }
 
 # sweep: every planned run, a progress line each; the CSV is started afresh (the old one kept).
@@ -1373,26 +1488,39 @@ sweep() {
   echo "$CSV_HEADER" >"$OUT"
 
   NEXT_PORT=$CB_PORT_BASE
-  local k=0 start line el eta dur total=${#PLAN[@]} i m s t r
-  N_OK=0
+  local k=0 start line el eta dur total=${#PLAN[@]} i m s t r f rc
+  N_OK=0 N_SKIPPED=0
   start=$(now)
   for line in "${PLAN[@]}"; do
     k=$((k + 1))
-    read -r i m s t r <<<"$line"
-    dur=$OPT_DURATION; [ "$m" = rr ] && dur=$OPT_RR_DURATION
-    local label="$i $s B x$t"; [ "$m" = rr ] && label="$label rr"
+    read -r i m s t r f <<<"$line"
+    dur=$OPT_DURATION; [ "$m" = rr ] && dur=$OPT_RR_DURATION; [ -z "$f" ] || dur=$OPT_FP_DURATION
+    local label="$i $s B x$t"; [ "$m" = rr ] && label="$label rr"; [ -z "$f" ] || label="$label footprint $f B"
     printf '[%d/%d] %s rep %d ... ' "$k" "$total" "$label" "$r"
-    LAST_SUMMARY=""
-    if run_one "$i" "$m" "$s" "$t" "$r" "$dur"; then
-      N_OK=$((N_OK + 1))
+    LAST_SUMMARY="" rc=0
+    if [ "$i" = A4 ] && [ -n "$A4_SKIP" ]; then
+      rc=2
     else
-      RUN_FAILURES=$((RUN_FAILURES + 1)); LAST_SUMMARY="FAILED"
+      run_one "$i" "$m" "$s" "$t" "$r" "$dur" "$f" || rc=$?
+      # A footprint run sets up hundreds of MiB before its hello is answered: beside heavy load
+      # that can outlast the client's 10 s; such a run gets a second try.
+      if [ "$rc" = 1 ] && [ -n "$f" ]; then
+        printf 'retrying once ... '
+        rc=0; run_one "$i" "$m" "$s" "$t" "$r" "$dur" "$f" || rc=$?
+      fi
     fi
+    case $rc in
+      0) N_OK=$((N_OK + 1)) ;;
+      2) LAST_SUMMARY="skipped (io_uring unavailable)"; N_SKIPPED=$((N_SKIPPED + 1)) ;;
+      *) RUN_FAILURES=$((RUN_FAILURES + 1)); LAST_SUMMARY="FAILED" ;;
+    esac
     el=$(elapsed "$start")
     eta=$(awk -v e="$el" -v k="$k" -v n="$total" 'BEGIN { printf "%d\n", e / k * (n - k) }')
     echo "$LAST_SUMMARY (eta $(fmt_dur "$eta"))"
   done
-  say "done: $N_OK of $total runs in $(fmt_dur "$(elapsed "$start")"), results in $OUT (machine: $BASE.machine.txt)"
+  local skipped=""
+  [ "$N_SKIPPED" = 0 ] || skipped=" ($N_SKIPPED A4 runs skipped: io_uring unavailable)"
+  say "done: $N_OK of $total runs in $(fmt_dur "$(elapsed "$start")")$skipped, results in $OUT (machine: $BASE.machine.txt)"
 }
 
 # finish: the plots, then the exit status (1 when a run or the plots failed).

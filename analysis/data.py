@@ -21,13 +21,14 @@ TEXT_COLUMNS = {"impl", "mode"}
 INT_COLUMNS = {"msg_size", "threads", "rep"}
 # Columns later versions of the sweep may add: numbers when they are numbers; everything else
 # (pin, path, server_host, client_host, ...) is kept as text, empty cells as None.
-OPTIONAL_NUMERIC = {"zc_copied_pct", "mtu", "server_cpu_pct"}
+OPTIONAL_NUMERIC = {"zc_copied_pct", "mtu", "server_cpu_pct", "footprint_bytes", "send_cpu_ns_per_byte"}
 HW_COUNTERS = ("cycles", "instructions", "l1d_misses", "llc_misses")
 SW_COUNTERS = ("context_switches", "cpu_migrations", "task_clock_ms")
-IMPL_NAMES = {"A1": "A1 two-copy", "A2": "A2 one-copy (sendmsg iovec)", "A3": "A3 zero-copy (MSG_ZEROCOPY)"}
+IMPL_NAMES = {"A1": "A1 two-copy", "A2": "A2 one-copy (sendmsg iovec)", "A3": "A3 zero-copy (MSG_ZEROCOPY)",
+              "A4": "A4 zero-copy (io_uring)"}
 # Nominal copies of the payload made by the sender (user->user, user->kernel); A3 makes none when
 # the device reads the user pages itself.
-NOMINAL_COPIES = {"A1": 2, "A2": 1, "A3": 0}
+NOMINAL_COPIES = {"A1": 2, "A2": 1, "A3": 0, "A4": 0}
 FIELDS_PER_MESSAGE = 8  # the message is 8 separately malloc'd fields (see README)
 
 
@@ -234,7 +235,7 @@ def per_server_bytes(counter, unit_bytes):
 def with_derived(rows):
     """Rows plus the derived columns the figures and the report share:
     l1d_per_kib, llc_per_kib (misses per KiB the server sent), cs_per_mib (server context switches
-    per MiB sent), zc_copied_share (% of A3 completions the kernel copied), queue_kib (Little's law:
+    per MiB sent), zc_copied_share (% of A3's or A4's completions the kernel copied), queue_kib (Little's law:
     stream one-way p50 x per-connection rate = KiB in flight per connection)."""
     out = derived(rows, "l1d_per_kib", per_server_bytes("l1d_misses", 1024))
     out = derived(out, "llc_per_kib", per_server_bytes("llc_misses", 1024))
@@ -245,7 +246,7 @@ def with_derived(rows):
 
 
 def zc_copied_share(r):
-    if r["impl"] != "A3" or r.get("zc_copied") is None or not r.get("zc_completions"):
+    if r["impl"] not in ("A3", "A4") or r.get("zc_copied") is None or not r.get("zc_completions"):
         return None
     return 100.0 * r["zc_copied"] / r["zc_completions"]
 
@@ -495,7 +496,8 @@ def parse_profiles(lines, name="profiles.csv"):
         side = r["side"].lower()
         r["category"] = _category_label(r["category"])
         side = "sender" if side in SENDER_SIDES else "receiver" if side in RECEIVER_SIDES else side
-        out.append({"impl": r["impl"], "size": size, "side": side, "category": r["category"], "share": share})
+        out.append({"impl": r["impl"], "size": size, "side": side, "category": r["category"], "share": share,
+                    "threads": r.get("threads") or None})
     return out
 
 

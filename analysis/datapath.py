@@ -3,7 +3,8 @@
 
 usage: python3 -m analysis.datapath [--out-dir plots]
 
-Writes data_path_A1.png, data_path_A2.png, data_path_A3.png and data_path_A3_loopback_vs_nic.png.
+Writes data_path_A1.png, data_path_A2.png, data_path_A3.png, data_path_A3_loopback_vs_nic.png and
+data_path_A4.png.
 
 Each figure is built in two stages. First a pure data description (describe_*): boxes (a buffer in
 memory, or a step of work with the actor that does it: the CPU in user space, the CPU in the kernel,
@@ -30,7 +31,15 @@ tools/testing/selftests/net/msg_zerocopy.c, and a perf call graph of A3_server o
     ip_local_deliver_finish on this kernel, in the softirq that runs inside the sender's
     sendmsg), and the completion carries SO_EE_CODE_ZEROCOPY_COPIED in ee_code.
   - The receiver copies kernel -> user in tcp_recvmsg for every technique: the client is one
-    program for all three.
+    program for all of them.
+  - A4 (io_uring, tools/testing/selftests/net/io_uring_zerocopy_tx.c, io_uring_prep_send_zc(3)):
+    the sends are SQEs in a ring shared with the kernel, submitted as one linked chain with one
+    io_uring_enter; each IORING_OP_SENDMSG_ZC pins the user pages as MSG_ZEROCOPY does (the skb's
+    ubuf_info is io_uring's), and when the last skb referencing them is freed the kernel posts a
+    notification CQE (IORING_CQE_F_NOTIF; with IORING_SEND_ZC_REPORT_USAGE its res carries
+    IORING_NOTIF_USAGE_ZC_COPIED when the pages were copied) to the completion ring, which the
+    server reads from shared memory without a system call. The deferred copy on loopback/veth is
+    the same skb_copy_ubufs.
 """
 import argparse
 import os
@@ -55,6 +64,7 @@ CATEGORIES = (
     "copy to user on receive",
     "page pinning and unpinning",
     "completion notification and error-queue reads",
+    "io_uring submission (SQEs, io_uring_enter, issuing)",
     "TCP/IP processing",
     "wake-ups, scheduling and locks",
     "syscall entry and exit",
@@ -64,7 +74,9 @@ RECV_COPY = "copy to user on receive"
 DEFERRED_COPY = "deferred copy (zero-copy fallback)"
 COMPLETION = "completion notification and error-queue reads"
 PINNING = "page pinning and unpinning"
+SUBMISSION = "io_uring submission (SQEs, io_uring_enter, issuing)"
 COPIED_CODE = "SO_EE_CODE_ZEROCOPY_COPIED"
+COPIED_USAGE = "IORING_NOTIF_USAGE_ZC_COPIED"
 
 ARROW_KINDS = ("copy", "dma", "flow", "ref", "completion", "ack")
 
@@ -83,6 +95,7 @@ FILES = {
     "A2": "data_path_A2.png",
     "A3": "data_path_A3.png",
     "A3_loopback_vs_nic": "data_path_A3_loopback_vs_nic.png",
+    "A4": "data_path_A4.png",
 }
 
 
@@ -110,10 +123,11 @@ def _arrow(src, dst, kind, label=None, via=None, src_at="bottom", dst_at="top"):
     return dict(src=src, dst=dst, kind=kind, label=label, via=via or [], src_at=src_at, dst_at=dst_at)
 
 
-def _panel(name, title, g, boxes, arrows, shares=True):
-    """shares: whether measured shares go on this panel's boxes (False for the second of two
-    panels that show the same technique, so every share is printed once)."""
-    return dict(name=name, title=title, split=g["split"], headers=g["headers"], shares=shares,
+def _panel(name, title, g, boxes, arrows, path="any"):
+    """path: the network path the panel draws, for measured shares: 'nic' (two hosts), 'local'
+    (loopback / veth) or 'any' (A1, A2: their copies are the same on either path). Shares are
+    printed only on a panel whose path is the one they were measured on."""
+    return dict(name=name, title=title, split=g["split"], headers=g["headers"], path=path,
                 header_x=((g["L"][0] + g["M"][1]) / 2, (g["R1"][0] + (g["R2"] or g["R1"])[1]) / 2),
                 boxes=boxes, arrows=arrows)
 
@@ -313,7 +327,7 @@ def describe_a3():
     return _figure("A3", "A3 zero-copy: sendmsg(MSG_ZEROCOPY) over a NIC with scatter-gather",
                    "No CPU copy on the send side: the pages are pinned and read by DMA; the buffer is the "
                    "kernel's until its completion is read from the error queue.",
-                   [_panel("A3", None, g, boxes, arrows)])
+                   [_panel("A3", None, g, boxes, arrows, path="nic")])
 
 
 def describe_a3_loopback_vs_nic():
@@ -323,8 +337,90 @@ def describe_a3_loopback_vs_nic():
     return _figure("A3_loopback_vs_nic", "A3 MSG_ZEROCOPY: loopback / veth (this machine) vs a NIC",
                    "Looped to a local socket the kernel copies the pinned pages anyway and says so "
                    "(ee_code COPIED); through a NIC nothing is copied on the send side.",
-                   [_panel("A3_local", "loopback / veth (what copybench measures here)", g, lb, la),
-                    _panel("A3_nic", "NIC with scatter-gather, two hosts", g, nb, na, shares=False)])
+                   [_panel("A3_local", "loopback / veth (what copybench measures here)", g, lb, la, path="local"),
+                    _panel("A3_nic", "NIC with scatter-gather, two hosts", g, nb, na, path="nic")])
+
+
+def _a4_sender(g, nic):
+    """A4 down to the TCP output: the chain submitted with one io_uring_enter, each send pinning."""
+    boxes = [
+        _box("slot", g["M"], ROW_USER, "pool slot: 8 fields\n(user pages, pinned\nuntil the notification)",
+             kind="buffer", side="send", fields=8, pinned=True),
+        _box("submit", g["M"], ROW_KA, "N sendmsg_zc SQEs, one\nlinked chain: one\nio_uring_enter issues\nthem in order",
+             actor="cpu_kernel", step=1, side="send", cpu_of="sender", category=SUBMISSION),
+        _box("pin", g["M"], ROW_KB, ("each send pins the user\npages; frames point\nat them; no copy" if nic else
+                                     "each send pins the user\npages; TCP/IP, then\nlo / veth xmit: no copy"),
+             actor="cpu_kernel", step=2, side="send", cpu_of="sender", category=PINNING),
+    ]
+    arrows = [
+        _arrow("submit", "slot", "ref", "iovec: page refs", src_at="top", dst_at="bottom"),
+        _arrow("submit", "pin", "flow"),
+    ]
+    return boxes, arrows
+
+
+def _a4_way_back(g, first_step, copied):
+    """The skb freed, the pages unpinned, a notification CQE on the ring (shared memory): the
+    server reads it without a system call and only then reuses the slot."""
+    n = first_step
+    boxes = [
+        _box("complete", g["L"], ROW_KB, "skb freed: pages unpinned;\nthe kernel posts a\nnotification CQE"
+             + ("\n(res: ZC_COPIED)" if copied else "\n(res 0)"),
+             actor="cpu_kernel", step=n, side="send", cpu_of="sender", category=COMPLETION,
+             completion_code=COPIED_USAGE if copied else None),
+        _box("cqring", g["L"], ROW_KA, "completion ring (memory\nshared with the kernel):\nCQE flagged F_NOTIF",
+             kind="buffer", side="send"),
+        _box("reuse", g["L"], ROW_USER, ("read the CQE, no syscall;\ncount it copied\n(zc_copied); only now\n"
+                                         "may the slot be rewritten" if copied else
+                                         "read the CQE, no syscall;\nonly now may the slot\nbe rewritten"),
+             actor="cpu_user", step=n + 1, side="send", cpu_of="sender", category=COMPLETION),
+    ]
+    arrows = [
+        _arrow("complete", "cqring", "completion", src_at="top", dst_at="bottom"),
+        _arrow("cqring", "reuse", "completion", src_at="top", dst_at="bottom"),
+        _arrow("reuse", "slot", "completion", src_at="right", dst_at="left"),
+    ]
+    return boxes, arrows
+
+
+def _a4_local(g):
+    boxes, arrows = _a4_sender(g, nic=False)
+    boxes.append(_box("rx_deferred", g["R1"], ROW_KB, "deferred copy before local\ndelivery: skb_copy_ubufs\n"
+                      "copies the pinned pages;\nsoftirq, on the sender's CPU",
+                      actor="cpu_kernel", step=3, side="receive", cpu_of="sender", category=DEFERRED_COPY,
+                      copy="user pages -> new kernel pages"))
+    xm, xr = (g["M"][0] + g["M"][1]) / 2, (g["R1"][0] + g["R1"][1]) / 2
+    arrows.append(_arrow("pin", "rx_deferred", "flow", "the skb itself, in memory",
+                         via=[(xm, 7.5), (xr, 7.5)], dst_at="bottom"))
+    rb, ra, n = _receiver(g, 4, recv_dma=False, from_box="rx_deferred")
+    cb, ca = _a4_way_back(g, n, copied=True)
+    return boxes + rb + cb, arrows + ra + ca + [_ack(g, "rx_deferred")]
+
+
+def _a4_nic(g):
+    boxes, arrows = _a4_sender(g, nic=True)
+    boxes.append(_box("tx_dma", g["M"], ROW_DEV, "NIC DMA reads the\nuser pages themselves\n(scatter-gather)",
+                      actor="nic_dma", step=3, side="send"))
+    top = ROW_DEV[0] + (ROW_DEV[1] - ROW_DEV[0]) * 0.8
+    mid = (ROW_USER[0] + ROW_USER[1]) / 2
+    arrows += [_arrow("slot", "tx_dma", "dma", via=[(g["dma_x"], mid), (g["dma_x"], top)],
+                      src_at="right", dst_at="right@0.8"),
+               _arrow("pin", "tx_dma", "flow"),
+               _wire("tx_dma", "rx_dma")]
+    rb, ra, n = _receiver(g, 4)
+    cb, ca = _a4_way_back(g, n, copied=False)
+    return boxes + rb + cb, arrows + ra + ca + [_ack(g, "rx_tcp")]
+
+
+def describe_a4():
+    g = GEOM_HALF
+    lb, la = _a4_local(g)
+    nb, na = _a4_nic(g)
+    return _figure("A4", "A4 io_uring zero-copy: loopback / veth (this machine) vs a NIC",
+                   "The same pinning and deferred copy as A3; what differs is the way in (a chain of SQEs, "
+                   "one system call) and the way back (a CQE in shared memory, not an error-queue read).",
+                   [_panel("A4_local", "loopback / veth (what copybench measures here)", g, lb, la, path="local"),
+                    _panel("A4_nic", "NIC with scatter-gather, two hosts", g, nb, na, path="nic")])
 
 
 def _figure(name, title, caption, panels):
@@ -332,8 +428,8 @@ def _figure(name, title, caption, panels):
 
 
 def describe_all():
-    """The four figure descriptions, in file order."""
-    return [describe_a1(), describe_a2(), describe_a3(), describe_a3_loopback_vs_nic()]
+    """The five figure descriptions, in file order."""
+    return [describe_a1(), describe_a2(), describe_a3(), describe_a3_loopback_vs_nic(), describe_a4()]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -425,34 +521,62 @@ def fmt_share(pct):
     return f"{pct:.0f}%" if pct >= 10 else f"{pct:.1f}%"
 
 
-def annotate(fig, shares, prefer_size=None):
-    """A copy of fig where every box paid by the sender's CPU whose category has a measured share
-    carries share_note, e.g. '15% of sender CPU (1 KiB)'. The shares are the server's (sender's)
-    profile, so receiver-side work is left unannotated. The categories no box carries go into
-    fig['share_footnote'] (largest first, those under 0.5% left out), so the figure never hides
-    where the rest of the sender's time went."""
+LOCAL_PATHS = ("veth", "loopback", "local")
+# Work whose measured share depends on the path: over loopback / veth the receiver's TCP/IP
+# receive softirq runs on the sender's CPU and is counted in this category with the send path.
+PATH_DEPENDENT = ("TCP/IP processing",)
+
+
+def annotate(fig, shares, prefer_size=None, measured_on="veth"):
+    """A copy of fig where a box paid by the sender's CPU carries its measured share (share_note,
+    e.g. '15% of sender CPU (1 KiB)') only on a panel that draws the path the profile was measured
+    on (measured_on: veth, loopback or nic; see _panel): a figure of the NIC path never shows
+    numbers measured over veth, and says so in its footnote. A category several boxes share
+    (the completion: queued, then read) is printed once, on its first box, naming the steps. Over
+    loopback / veth the TCP/IP share includes the receiver's softirq, so it goes to the footnote,
+    said so, not into the send-path box. Every category not in a box is listed in
+    fig['share_footnote'] (largest first, under 0.5% left out)."""
     out = dict(fig, panels=[], share_footnote=None)
     impl = fig["name"][:2]
     size = pick_size(shares, impl, prefer_size) if shares else None
     if size is None:
         out["panels"] = fig["panels"]
         return out
+    local = (measured_on or "veth") in LOCAL_PATHS
+    where = measured_on or "veth"
     measured = shares[(impl, size)]
-    shown = set()
+    shown, any_panel = set(), False
     for p in fig["panels"]:
-        boxes = []
-        for b in p["boxes"]:
-            b = dict(b)
-            cat = b["category"]
-            if p["shares"] and cat and b["cpu_of"] == "sender" and measured.get(cat) is not None:
-                b["share_note"] = f"{fmt_share(measured[cat])} of sender CPU ({fmt_size(size)})"
+        ok = p["path"] == "any" or p["path"] == ("local" if local else "nic")
+        any_panel |= ok
+        boxes = [dict(b) for b in p["boxes"]]
+        if ok:
+            by_cat = {}
+            for b in sorted((b for b in boxes if b["kind"] == "step"), key=lambda b: b["step"]):
+                cat = b["category"]
+                if (cat and b["cpu_of"] == "sender" and measured.get(cat) is not None
+                        and not (local and cat in PATH_DEPENDENT)):
+                    by_cat.setdefault(cat, []).append(b)
+            for cat, bs in by_cat.items():
+                bs[0]["share_note"] = (f"steps {bs[0]['step']}-{bs[-1]['step']}: {fmt_share(measured[cat])} of sender CPU"
+                                       if len(bs) > 1 else f"{fmt_share(measured[cat])} of sender CPU ({fmt_size(size)})")
                 shown.add(cat)
-            boxes.append(b)
         out["panels"].append(dict(p, boxes=boxes))
+    if not any_panel:
+        out["share_footnote"] = (f"Shares not measured here: the profiles were taken over {where}, where the kernel "
+                                 "copies A3's pinned pages (data_path_A3_loopback_vs_nic.png); a two-host run "
+                                 "(run_experiments.sh --server-host) measures this path.")
+        return out
+
+    def label(c, v):
+        if local and c in PATH_DEPENDENT:
+            return (f"{c} {fmt_share(v)} (the send path plus the receiver's receive softirq, which over {where} "
+                    "runs on the sender's CPU)")
+        return f"{c} {fmt_share(v)}"
     rest = sorted(((v, c) for c, v in measured.items() if c not in shown and v is not None and v >= 0.5),
                   reverse=True)
-    out["share_footnote"] = (f"Server (sender) CPU profile, {fmt_size(size)} messages; not in a box above: "
-                             + (", ".join(f"{c} {fmt_share(v)}" for v, c in rest) if rest else "nothing over 0.5%"))
+    out["share_footnote"] = (f"Server (sender) CPU profile over {where}, {fmt_size(size)} messages; not in a box "
+                             "above: " + (", ".join(label(c, v) for v, c in rest) if rest else "nothing over 0.5%"))
     return out
 
 
@@ -602,6 +726,8 @@ def _legend_handles(fig):
     if any(b["pinned"] for b in boxes):
         h.append(Patch(fc="white", ec="#b2182b", lw=2, hatch="////", label="pinned user pages"))
     for k, v in ARROW_LEGEND.items():
+        if k == "completion" and fig["name"].startswith("A4"):
+            v = "completion via the completion ring"
         if k in kinds:
             st = ARROW_STYLE[k]
             h.append(Line2D([0], [0], color=st["color"], lw=st["lw"], ls=st["ls"], label=v))
@@ -664,11 +790,12 @@ def draw_figure(plt, fig, path, dpi=100):
     return problems_found
 
 
-def draw_data_paths(plt, out_dir, shares=None, size=None):
-    """Write the four data-path PNGs to out_dir; returns their paths. shares: optional
+def draw_data_paths(plt, out_dir, shares=None, size=None, measured_on="veth"):
+    """Write the five data-path PNGs to out_dir; returns their paths. shares: optional
     {(impl, size): {category: percent of the server's CPU}} to print on the boxes (size: the
-    message size to show when several are measured). Raises ValueError on a description that
-    fails its own consistency check, so a broken figure is never written silently."""
+    message size to show when several are measured; measured_on: the path the profiles crossed,
+    see annotate). Raises ValueError on a description that fails its own consistency check, so a
+    broken figure is never written silently."""
     os.makedirs(out_dir, exist_ok=True)
     written = []
     for fig in describe_all():
@@ -676,7 +803,7 @@ def draw_data_paths(plt, out_dir, shares=None, size=None):
         if bad:
             raise ValueError(f"data-path figure {fig['name']}: " + "; ".join(bad))
         if shares:
-            fig = annotate(fig, shares, size)
+            fig = annotate(fig, shares, size, measured_on)
         path = os.path.join(out_dir, fig["file"])
         for msg in draw_figure(plt, fig, path):
             print(f"datapath: {fig['file']}: {msg}", file=sys.stderr)

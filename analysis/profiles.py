@@ -42,6 +42,7 @@ CATEGORIES = (
     ("copy_to_user", "copy to user on receive", "#2ca02c"),
     ("pin", "page pinning and unpinning", "#9467bd"),
     ("completion", "completion notification and error-queue reads", "#8c564b"),
+    ("submission", "io_uring submission (SQEs, io_uring_enter, issuing)", "#dbdb8d"),
     ("tcpip", "TCP/IP processing", "#7f7f7f"),
     ("wakeup", "wake-ups, scheduling and locks", "#e377c2"),
     ("timers", "timers, clock reads and TCP pacing", "#bcbd22"),
@@ -96,8 +97,9 @@ RULES = (
     _r("pin", 1, "k",
        "gup_* __gup_* get_user_pages* pin_user_pages* unpin_user_page* try_grab_folio* "
        "iov_iter_get_pages* __iov_iter_get_pages_alloc zerocopy_fill_skb_from_iter "
-       "__zerocopy_sg_from_iter skb_zerocopy_iter_stream",
-       "MSG_ZEROCOPY send: taking references on the user pages (gup_fast_fallback) and hanging "
+       "__zerocopy_sg_from_iter skb_zerocopy_iter_stream io_sg_from_iter io_sg_from_iter_iovec",
+       "MSG_ZEROCOPY and io_uring zero-copy sends: taking references on the user pages (gup_fast_fallback, "
+       "io_sg_from_iter_iovec for A4) and hanging "
        "them on the skb as frags; only under tcp_sendmsg_locked, where a zero-copy send pins: a "
        "stray page walk elsewhere is not a technique's pinning (one A2 sample of ~1,700 once "
        "landed in this category)",
@@ -113,6 +115,18 @@ RULES = (
        "receivers use recv"),
     _r("completion", 1, "u", "drain wait_completions cb_zc_*",
        "A3's own completion bookkeeping (A3_server.c, common.c)"),
+    _r("completion", 1, "k",
+       "io_alloc_notif io_link_skb io_tx_ubuf_complete io_tx_ubuf_callback* io_notif_* __io_notif_*",
+       "A4 (io_uring): the notification attached to each zero-copy send (io_alloc_notif, io_link_skb), "
+       "and, once the kernel frees the last skb that holds the pages, completing it and posting its CQE"),
+    _r("completion", 1, "u",
+       "uring_reap uring_wait cb_zcq_* __io_uring_get_cqe io_uring_wait_cqe* io_uring_wait_cqes* "
+       "io_uring_peek_cqe io_uring_peek_batch_cqe _io_uring_get_cqe",
+       "A4's reading of the completion ring (A4_server.c, src/zc.c) and liburing's CQE waits"),
+    _r("submission", 1, "u",
+       "uring_flush uring_submit uring_prep_send io_uring_submit* __io_uring_submit* __io_uring_flush_sq "
+       "io_uring_get_sqe _io_uring_get_sqe",
+       "A4 filling SQEs and submitting the chain (A4_server.c, liburing)"),
     _r("copy_from_user", 1, "k",
        "_copy_from_iter _copy_from_iter_nocache __copy_from_iter* copy_from_user_iter* "
        "skb_do_copy_data_nocache skb_copy_to_page_nocache csum_and_copy_from_iter*",
@@ -164,6 +178,18 @@ RULES = (
        "__mutex_* lock_sock_nested __lock_sock release_sock __release_sock",
        "spin locks (on a VM, paravirt) and the socket lock; an irq-restoring unlock is also where "
        "cpu-clock samples of the irq-off section before it land"),
+    _r("submission", 2, "k",
+       "__do_sys_io_uring_enter __x64_sys_io_uring_enter io_submit_sqes io_submit_sqe io_init_req "
+       "io_issue_sqe __io_issue_sqe io_sendmsg_zc io_send_zc io_send_zc_* io_sendmsg_zc_prep io_sendmsg_prep* "
+       "io_sendmsg_setup io_send_setup io_msg_copy_hdr* io_net_import_vec io_netmsg_recycle io_msg_alloc_async* "
+       "io_queue_sqe io_queue_async io_queue_next io_queue_iowq io_req_* __io_req_* io_free_batch_list "
+       "io_alloc_req* io_arm_poll_handler __io_arm_poll_handler io_arm_apoll io_async_queue_proc io_poll_* "
+       "__io_poll_* io_apoll_* io_handle_tw_list tctx_task_work* io_run_task_work* io_file_get_* "
+       "io_cqring_wait io_cqring_* __io_cqring_* io_fill_cqe* io_post_* __io_submit_flush_completions "
+       "io_submit_state_* io_get_sqe io_prep_*",
+       "io_uring's own machinery (A4): entering io_uring_enter, taking SQEs, issuing each send (the linked "
+       "ones from task work, while the thread waits for CQEs), arming poll when the socket is full, posting "
+       "the sends' CQEs and waiting for them; the TCP work and the pinning under it keep their own categories"),
     _r("syscall", 2, "k",
        "do_syscall_64 entry_SYSCALL_64* x64_sys_call syscall_exit_* exit_to_user_mode* "
        "syscall_return_via_sysret irqentry_exit_to_user_mode __rseq_handle_notify_resume rseq_* "

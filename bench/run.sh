@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # copybench against reference tools, on a private loopback.
 #
-# Stream: for each size, round after round, A1, A2, A3, A2@32K (the client with
-# --rcvlowat 32K) and then
+# Stream: for each size, round after round, A1, A2, A3, A4, A2@32K (the client
+# with --rcvlowat 32K) and then
 # `iperf3 -c 127.0.0.1 -l SIZE -R` (the iperf3 server sends, its client
 # receives: the same direction as ours, where the A*_server sends). Each
 # implementation's ratio is taken against the iperf3 run of the same round;
 # the table shows the median of those per-round ratios and the median Gbps.
+# Then, per round, A1 and A2 once more with cold data: each server with --footprint
+# (default 256M), so every send reads fields a whole footprint old; the table
+# gives A1/A2 hot and cold side by side (median of the per-round ratios).
 # Also per round: the single-core memcpy ceiling for A1's copy pattern
 # (bench/memcpy_ceiling), from which A1's predicted rate follows:
 #     pred_A1 = 1 / (1/A2 + 1/memcpy)       (all in Gbit/s)
 # i.e. the sender does A2's work plus one extra copy of every byte.
 #
-# Request/response: A1, A2, A3 in rr mode and `sockperf ping-pong --tcp`,
+# A4 against A3 and A2: per round, A4's throughput and sender CPU per byte over
+# theirs, the median of those per-round ratios (A4:N runs A4 with --queue-depth
+# N, so depths can be compared side by side). Where io_uring is refused the A4
+# runs are skipped with a note.
+#
+# Request/response: A1, A2, A3, A4 in rr mode and `sockperf ping-pong --tcp`,
 # alternating, median p50/p99 round trip and the ratio ours/sockperf.
 #
 # Everything runs in a fresh network namespace (unshare -n) holding only a
@@ -31,10 +39,14 @@ usage: bench/run.sh [options]
   --rr-sizes LIST   rr reply sizes (default 64,4K)
   --rounds N        rounds per size, N >= 1 (default 3)
   --duration S      seconds per run, integer >= 1 (default 3)
-  --impls LIST      which of A1,A2,A3 (default A1,A2,A3,A2@32K); IMPL@BYTES runs IMPL with
-                    the client's --rcvlowat BYTES (stream only; plain IMPL: the client default)
+  --impls LIST      which of A1,A2,A3,A4 (default A1,A2,A3,A4,A2@32K); IMPL@BYTES runs IMPL with
+                    the client's --rcvlowat BYTES (stream only; plain IMPL: the client default);
+                    A4:N runs A4 with --queue-depth N (stream only)
+  --footprint BYTES cold data: A1 and A2 (those of --impls) also run with the server's
+                    --footprint BYTES, K/M/G suffixes, right after the hot runs of each
+                    round (default 256M, --quick 32M; 0: no cold runs)
   --no-rr           skip the request/response part
-  --quick           smoke-test settings: 1 round, 1 s, sizes 1K,64K, rr size 64
+  --quick           smoke-test settings: 1 round, 1 s, sizes 1K,64K, rr size 64, footprint 32M
                     (options given explicitly still win)
   --pin S:C         run senders/servers under taskset -c S, receivers/clients
                     under taskset -c C (e.g. 0:1, or 0:0 for one shared CPU);
@@ -50,17 +62,18 @@ die_usage() { echo "$PROG: $*" >&2; exit 2; }
 say() { echo "bench: $*" >&2; }
 
 # ---- options ------------------------------------------------------------
-unset sizes rr_sizes rounds duration impls
+unset sizes rr_sizes rounds duration impls footprint
 no_rr=0 quick=0 out="" pin=""
 orig_args=("$@")
 while [ $# -gt 0 ]; do
   case $1 in
     --help|-h) usage; exit 0 ;;
-    --sizes|--rr-sizes|--rounds|--duration|--impls|--out|--pin)
+    --sizes|--rr-sizes|--rounds|--duration|--impls|--out|--pin|--footprint)
       [ $# -ge 2 ] || die_usage "$1 needs a value"
       case $1 in
         --sizes) sizes=$2 ;; --rr-sizes) rr_sizes=$2 ;; --rounds) rounds=$2 ;;
         --duration) duration=$2 ;; --impls) impls=$2 ;; --out) out=$2 ;; --pin) pin=$2 ;;
+        --footprint) footprint=$2 ;;
       esac
       shift 2 ;;
     --sizes=*) sizes=${1#*=}; shift ;;
@@ -70,6 +83,7 @@ while [ $# -gt 0 ]; do
     --impls=*) impls=${1#*=}; shift ;;
     --out=*) out=${1#*=}; shift ;;
     --pin=*) pin=${1#*=}; shift ;;
+    --footprint=*) footprint=${1#*=}; shift ;;
     --no-rr) no_rr=1; shift ;;
     --quick) quick=1; shift ;;
     *) die_usage "unknown option '$1' (try --help)" ;;
@@ -77,9 +91,9 @@ while [ $# -gt 0 ]; do
 done
 # Unset = not given: --quick and then the defaults fill in only those.
 if [ "$quick" = 1 ]; then
-  : "${sizes=1K,64K}" "${rr_sizes=64}" "${rounds=1}" "${duration=1}"
+  : "${sizes=1K,64K}" "${rr_sizes=64}" "${rounds=1}" "${duration=1}" "${footprint=32M}"
 fi
-: "${sizes=1K,4K,16K,64K}" "${rr_sizes=64,4K}" "${rounds=3}" "${duration=3}" "${impls=A1,A2,A3,A2@32K}"
+: "${sizes=1K,4K,16K,64K}" "${rr_sizes=64,4K}" "${rounds=3}" "${duration=3}" "${impls=A1,A2,A3,A4,A2@32K}" "${footprint=256M}"
 
 [[ $rounds =~ ^[1-9][0-9]{0,2}$ ]] || die_usage "--rounds wants an integer in [1, 999], got '$rounds'"
 [[ $duration =~ ^[1-9][0-9]{0,3}$ ]] || die_usage "--duration wants whole seconds >= 1 (iperf3 -t is whole seconds), got '$duration'"
@@ -97,12 +111,19 @@ for s in "${SIZES[@]}" "${RR_SIZES[@]}"; do
   cb_size_bytes "$s" >/dev/null || die_usage "bad size '$s' ($CB_SIZE_GRAMMAR)"
 done
 for i in "${IMPLS[@]}"; do
-  case $i in A1|A2|A3) ;; A[123]@[0-9]*) [ -n "$(to_bytes "${i#*@}")" ] || die_usage "bad low-water mark in '$i'" ;;
-    *) die_usage "bad impl '$i' (A1, A2, A3, or e.g. A2@32K)" ;; esac
+  case $i in A1|A2|A3|A4) ;; A[1234]@[0-9]*) [ -n "$(to_bytes "${i#*@}")" ] || die_usage "bad low-water mark in '$i'" ;;
+    A4:*) if ! [[ ${i#A4:} =~ ^[1-9][0-9]{0,2}$ ]] || [ "${i#A4:}" -gt 256 ]; then die_usage "bad queue depth in '$i' (A4:N, N in 1..256)"; fi ;;
+    *) die_usage "bad impl '$i' (A1, A2, A3, A4, e.g. A2@32K, or A4:N)" ;; esac
 done
-# The rr runs ignore the receiver's low-water mark: only plain techniques run them.
+FP_BYTES=$(to_bytes "$footprint")
+[ -n "$FP_BYTES" ] || die_usage "--footprint wants bytes with K/M/G suffixes (0: no cold runs), got '$footprint'"
+# Cold runs: IMPL%BYTES is IMPL's server with --footprint BYTES.
+COLD=()
+for i in "${IMPLS[@]}"; do case $i in A1|A2) [ "$FP_BYTES" = 0 ] || COLD+=("$i%$FP_BYTES") ;; esac; done
+# The rr runs ignore the receiver's low-water mark (and send one message at a time): only plain
+# techniques run them.
 RR_IMPLS=()
-for i in "${IMPLS[@]}"; do [[ $i == *@* ]] || RR_IMPLS+=("$i"); done
+for i in "${IMPLS[@]}"; do [[ $i == *[@:]* ]] || RR_IMPLS+=("$i"); done
 PIN_S=() PIN_C=()
 if [ -n "$pin" ]; then
   [[ $pin =~ ^([0-9][0-9,-]*):([0-9][0-9,-]*)$ ]] || die_usage "--pin wants SERVER_CPUS:CLIENT_CPUS (e.g. 0:1), got '$pin'"
@@ -126,7 +147,7 @@ if [ -z "${CB_BENCH_NETNS:-}" ]; then
     apt-get update -qq >&2
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
   fi
-  for p in A1 A2 A3; do
+  for p in A1 A2 A3 A4; do
     for side in server client; do
       [ -x "$BIN/${p}_$side" ] || { echo "$PROG: $BIN/${p}_$side missing: run make" >&2; exit 1; }
     done
@@ -185,6 +206,7 @@ FAILS=()
 fail() { FAILS+=("$*"); say "FAILED: $*"; }
 
 declare -A GBPS RCPU SCPU STEAL ZCC ZCD MEMC MEMCOLD P50 P99
+A4_SKIP=""   # why A4 is skipped (io_uring refused here), once its server said so
 RX_CHUNK=""   # the client's recv size, from its result line
 IPERF_PORT=5201 SOCKPERF_PORT=11111
 
@@ -195,12 +217,21 @@ run_ours() {
   local srv_out srv_err
   srv_out=$(mktemp "$TMP/srv.XXXXXX") srv_err=$(mktemp "$TMP/srv-err.XXXXXX")
   local spid port cline sline st0 st1
-  local prog=${impl%%@*} extra=()
+  local prog=${impl%%[@%:]*} extra=() sextra=()
   [[ $impl == *@* ]] && extra=(--rcvlowat "$(to_bytes "${impl#*@}")")
-  start_server "$srv_out" "$srv_err" "${PIN_S[@]}" "$BIN/${prog}_server" -p 0 -n 1 -q
+  [[ $impl == *%* ]] && sextra=(--footprint "${impl#*%}")
+  [[ $impl == *:* ]] && sextra=(--queue-depth "${impl#*:}")
+  [ "$prog" = A4 ] && [ -n "$A4_SKIP" ] && return 0
+  start_server "$srv_out" "$srv_err" "${PIN_S[@]}" "$BIN/${prog}_server" -p 0 -n 1 -q "${sextra[@]}"
   spid=$SPID port=$PORT
   if [ -z "$port" ]; then
     fail "$impl $mode $size: server did not start: $(head -c 300 "$srv_err")"; return 0
+  fi
+  if [ "$prog" = A4 ] && grep -q '^listening .* uring=0' "$srv_out"; then
+    A4_SKIP=$(grep -m 1 'io_uring unavailable' "$srv_err" || echo "io_uring unavailable")
+    say "A4 skipped: ${A4_SKIP#*: }"
+    kill "$spid" 2>/dev/null; wait_gone "$spid" 5 || true
+    return 0
   fi
   st0=$(stat_now)
   cline=$(timeout $((duration + 30)) "${PIN_C[@]}" "$BIN/${prog}_client" -H 127.0.0.1 -p "$port" -s "$size" -t 1 \
@@ -219,8 +250,9 @@ run_ours() {
     GBPS[$key]=$(field gbps "$cline")
     RCPU[$key]=$(field cpu_pct "$cline")
     RX_CHUNK=$(field recv_chunk "$cline")
-    SCPU[$key]=$(pct "$(field cpu_s "$sline")" "$(field duration_s "$cline")")
-    if [ "$impl" = A3 ]; then
+    # the send loops' CPU: a footprint's setup (about 1 s per 256 MiB) is not sending
+    SCPU[$key]=$(pct "$(field send_cpu_s "$sline")" "$(field duration_s "$cline")")
+    if [ "$prog" = A3 ] || [ "$prog" = A4 ]; then
       ZCC[$key]=$(field zc_copied "$sline")
       ZCD[$key]=$(field zc_completions "$sline")
     fi
@@ -294,7 +326,7 @@ start_date=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 for s in "${SIZES[@]}"; do
   b=$(to_bytes "$s")
   for r in $(seq 1 "$rounds"); do
-    for i in "${IMPLS[@]}"; do run_ours "$i" "$b" stream "$r"; done
+    for i in "${IMPLS[@]}" "${COLD[@]}"; do run_ours "$i" "$b" stream "$r"; done
     run_iperf "$b" "$r"
     run_memcpy "$b" "$r"
   done
@@ -335,13 +367,13 @@ hsize() { local n=$1; if [ $((n % 1048576)) = 0 ]; then echo "$((n >> 20))M"; el
   echo "### Stream throughput (server sends, client receives)"
   echo
   echo "Ratio = impl Gbps / iperf3 Gbps of the same round; the median of the per-round ratios (range across rounds in brackets)."
-  echo "Receiver CPU = the receiving process's CPU time / window (ours: client cpu_pct; iperf3: its -J host_total with -R). Sender CPU for ours = server cpu_s / window (includes setup/drain, approximate); for iperf3 its remote_total."
+  echo "Receiver CPU = the receiving process's CPU time / window (ours: client cpu_pct; iperf3: its -J host_total with -R). Sender CPU for ours = the server threads' CPU time in their send loops (send_cpu_s) / window; for iperf3 its remote_total. Rows named \"IMPL, footprint SIZE\": the same server with cold data (--footprint), run right after the hot ones in the same round."
   echo
   echo "| size | impl | Gbps (median) | ratio vs iperf3 (median) [range] | receiver CPU % | sender CPU % | steal % | notes |"
   echo "|---|---|---|---|---|---|---|---|"
   for s in "${SIZES[@]}"; do
     b=$(to_bytes "$s")
-    for i in "${IMPLS[@]}" ref; do
+    for i in "${IMPLS[@]}" "${COLD[@]}" ref; do
       ratios=()
       for r in $(seq 1 "$rounds"); do
         if [ -n "${GBPS[$i|$b|$r]:-}" ] && [ -n "${GBPS[ref|$b|$r]:-}" ]; then
@@ -354,6 +386,7 @@ hsize() { local n=$1; if [ $((n % 1048576)) = 0 ]; then echo "$((n >> 20))M"; el
       mapfile -t st < <(vals STEAL "stream|$i|$b")
       note=""
       name=$i
+      [[ $i == *%* ]] && name="${i%%%*}, footprint $(hsize "${i#*%}")"
       if [ "$i" = ref ]; then
         name="iperf3 -l $(hsize "$b") -R"
         ratio_txt="1 (reference)"
@@ -361,12 +394,13 @@ hsize() { local n=$1; if [ $((n % 1048576)) = 0 ]; then echo "$((n >> 20))M"; el
       else
         ratio_txt="$(fmt "$(med "${ratios[@]}")") [$(minmax "${ratios[@]}")]"
       fi
-      if [ "$i" = A3 ]; then
+      if [[ $i == A3* || $i == A4* ]]; then
         zc=0 zd=0
         for r in $(seq 1 "$rounds"); do
-          zc=$((zc + ${ZCC[A3|$b|$r]:-0})) zd=$((zd + ${ZCD[A3|$b|$r]:-0}))
+          zc=$((zc + ${ZCC[$i|$b|$r]:-0})) zd=$((zd + ${ZCD[$i|$b|$r]:-0}))
         done
         note="zc_copied/zc_completions = $zc/$zd ($(pct "$zc" "$zd")% copied)"
+        [[ $i == A4* ]] && [ -n "$A4_SKIP" ] && note="skipped: ${A4_SKIP#*: }"
       fi
       if [ "$i" = A1 ] && has_impl A2; then
         preds=() vs=()
@@ -383,7 +417,67 @@ hsize() { local n=$1; if [ $((n % 1048576)) = 0 ]; then echo "$((n >> 20))M"; el
       echo "| $(hsize "$b") | $name | $(fmt "$(med "${g[@]}")" %.3f) | $ratio_txt | $(fmt "$(med "${rc[@]}")" %.1f) | $(fmt "$(med "${sc[@]}")" %.1f) | $(fmt "$(med "${st[@]}")" %.1f) | $note |"
     done
   done
+  a4s=()
+  for i in "${IMPLS[@]}"; do [[ $i == A4* ]] && a4s+=("$i"); done
+  if [ "${#a4s[@]}" -gt 0 ] && { has_impl A3 || has_impl A2; }; then
+    echo
+    echo "### io_uring zero-copy (A4) against A3 and A2, same rounds"
+    echo
+    echo "Per round: A4's Gbps over A3's (A2's), and its sender CPU per byte (server cpu_s / window / Gbps) over theirs; the median of the per-round ratios [range]. Throughput > 1 and CPU per byte < 1 favour A4."
+    [ -z "$A4_SKIP" ] || { echo; echo "A4 was skipped: ${A4_SKIP#*: }"; }
+    echo
+    echo "| size | impl | Gbps A4/A3 | Gbps A4/A2 | CPU per byte A4/A3 | CPU per byte A4/A2 |"
+    echo "|---|---|---|---|---|---|"
+    for s in "${SIZES[@]}"; do
+      b=$(to_bytes "$s")
+      for i in "${a4s[@]}"; do
+        cells=()
+        for what in GBPS CPB; do
+          for base in A3 A2; do
+            rs=()
+            for r in $(seq 1 "$rounds"); do
+              x=${GBPS[$i|$b|$r]:-} y=${GBPS[$base|$b|$r]:-}
+              if [ -z "$x" ] || [ -z "$y" ]; then continue; fi
+              if [ "$what" = GBPS ]; then rs+=("$(div "$x" "$y")")
+              else rs+=("$(div "$(div "${SCPU[$i|$b|$r]}" "$x")" "$(div "${SCPU[$base|$b|$r]}" "$y")")"); fi
+            done
+            cells+=("$(fmt "$(med "${rs[@]}")") [$(minmax "${rs[@]}")]")
+          done
+        done
+        echo "| $(hsize "$b") | $i | ${cells[0]} | ${cells[1]} | ${cells[2]} | ${cells[3]} |"
+      done
+    done
+  fi
   echo
+  if [ "${#COLD[@]}" = 2 ]; then
+    echo "### Hot vs cold data: A1 two-copy vs A2 one-copy"
+    echo
+    echo "Hot: the server sends one message again and again (its fields stay in the sender's caches, the sweep's default). Cold: --footprint $(hsize "$FP_BYTES"), so every send reads 8 fields last touched $(hsize "$FP_BYTES") of messages ago. A1/A2 = A1 Gbps / A2 Gbps of the same round (run one after the other), the median of the per-round ratios [range]; > 1: the extra copy is the faster path. Sender CPU per GB = send_cpu_s / GB sent (CPU seconds per GB, the send loops alone)."
+    echo
+    echo "| size | A1/A2 hot | A1/A2 cold | A1 cold/hot | A2 cold/hot | sender CPU s/GB hot A1 / A2 | cold A1 / A2 |"
+    echo "|---|---|---|---|---|---|---|"
+    for s in "${SIZES[@]}"; do
+      b=$(to_bytes "$s")
+      hot=() cold=() c1=() c2=()
+      for r in $(seq 1 "$rounds"); do
+        h1=${GBPS[A1|$b|$r]:-} h2=${GBPS[A2|$b|$r]:-} k1=${GBPS[${COLD[0]}|$b|$r]:-} k2=${GBPS[${COLD[1]}|$b|$r]:-}
+        [ -n "$h1" ] && [ -n "$h2" ] && hot+=("$(div "$h1" "$h2")")
+        [ -n "$k1" ] && [ -n "$k2" ] && cold+=("$(div "$k1" "$k2")")
+        [ -n "$h1" ] && [ -n "$k1" ] && c1+=("$(div "$k1" "$h1")")
+        [ -n "$h2" ] && [ -n "$k2" ] && c2+=("$(div "$k2" "$h2")")
+      done
+      cpb() { # cpb KEY: the median over rounds of sender CPU % / Gbps x 8 / 100 = CPU s per GB
+        local -a v=()
+        for r in $(seq 1 "$rounds"); do
+          [ -n "${SCPU[$1|$b|$r]:-}" ] && [ -n "${GBPS[$1|$b|$r]:-}" ] &&
+            v+=("$(awk -v c="${SCPU[$1|$b|$r]}" -v g="${GBPS[$1|$b|$r]}" 'BEGIN { if (c == "nan" || g + 0 == 0) print "nan"; else printf "%.4f", c / 100 * 8 / g }')")
+        done
+        fmt "$(med "${v[@]}")" %.3f
+      }
+      echo "| $(hsize "$b") | $(fmt "$(med "${hot[@]}")") [$(minmax "${hot[@]}")] | $(fmt "$(med "${cold[@]}")") [$(minmax "${cold[@]}")] | $(fmt "$(med "${c1[@]}")") | $(fmt "$(med "${c2[@]}")") | $(cpb A1) / $(cpb A2) | $(cpb "${COLD[0]}") / $(cpb "${COLD[1]}") |"
+    done
+    echo
+  fi
   echo "### memcpy ceiling (one core, A1's pattern: 8 fields of SIZE/8 into one flat buffer, median of rounds)"
   echo
   echo "hot = the same fields into the same buffer every time, as A1 does (used for the prediction); cold = walking a 128 MiB region, for scale."

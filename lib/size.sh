@@ -1,8 +1,9 @@
 # shellcheck shell=bash
-# The one message-size grammar every copybench script shares with the C programs
-# (cb_parse_size in the shared module): whole bytes, optionally with a K or M
-# suffix meaning 1024 or 1048576 (case-insensitive), from 16 (the message header
-# must fit) to 64M. "4K" = 4096; "+16", "1.5K", "0x10" and "16 " are not sizes.
+# The one size grammar every copybench script shares with the C programs
+# (cb_parse_size in the shared module): whole bytes, optionally with a K, M or G
+# suffix meaning 1024, 1048576 or 1073741824 (case-insensitive); a message size
+# is 16 (the message header must fit) to 64M. "4K" = 4096; "+16", "1.5K",
+# "0x10" and "16 " are not sizes.
 # Sourced by run_experiments.sh and bench/*.sh; tests/t_options.sh checks that
 # the scripts and the clients accept and refuse exactly the same sizes.
 
@@ -17,9 +18,9 @@ CB_SIZE_GRAMMAR="bytes ${CB_SIZE_MIN}..64M, K/M suffixes (powers of two), e.g. 4
 # e.g. the client's --rcvlowat).
 cb_bytes() {
   local n
-  [[ $1 =~ ^([0-9]{1,9})([KkMm]?)$ ]] || return 1
+  [[ $1 =~ ^([0-9]{1,9})([KkMmGg]?)$ ]] || return 1
   n=$((10#${BASH_REMATCH[1]}))
-  case ${BASH_REMATCH[2]} in K|k) n=$((n << 10)) ;; M|m) n=$((n << 20)) ;; esac
+  case ${BASH_REMATCH[2]} in K|k) n=$((n << 10)) ;; M|m) n=$((n << 20)) ;; G|g) n=$((n << 30)) ;; esac
   echo "$n"
 }
 

@@ -3,6 +3,7 @@
 #include "base.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -11,7 +12,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *cb_prog = "copybench";
 
@@ -81,6 +84,14 @@ double cb_cpu_seconds(void)
 	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
+uint64_t cb_thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 unsigned long cb_raise_nofile(void)
 {
 	struct rlimit rl;
@@ -110,4 +121,30 @@ int cb_stop_signalfd(void)
 	if (fd < 0)
 		cb_die("signalfd: %s", strerror(errno));
 	return fd;
+}
+
+uint64_t cb_sysctl_u64(const char *path, int nth)
+{
+	unsigned long long v[3] = { 0, 0, 0 };
+	FILE *f;
+
+	if (nth < 0 || nth > 2)
+		return 0;
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%llu %llu %llu", &v[0], &v[1], &v[2]) < nth + 1)
+			v[nth] = 0;
+		fclose(f);
+	}
+	return v[nth];
+}
+
+bool cb_have_cap_ipc_lock(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return geteuid() == 0;
+	return d[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32));
 }

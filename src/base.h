@@ -7,6 +7,7 @@
 #ifndef COPYBENCH_BASE_H
 #define COPYBENCH_BASE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* ---- errors ----------------------------------------------------------- */
@@ -23,6 +24,7 @@ uint64_t cb_now_ns(void);       /* CLOCK_MONOTONIC */
 
 /* ---- CPU accounting and limits ------------------------------------------- */
 double cb_cpu_seconds(void);    /* user + system time of this process */
+uint64_t cb_thread_cpu_ns(void); /* CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID) */
 /*
  * Raise the soft open-file limit (RLIMIT_NOFILE) to the hard one, as a
  * server or a 1024-connection client needs; returns the soft limit now.
@@ -35,6 +37,13 @@ unsigned long cb_raise_nofile(void);
  * Exits 1 naming the call if the kernel refuses.
  */
 int cb_stop_signalfd(void);
+/* The nth (0-based) number of a /proc/sys file, e.g. tcp_wmem's limit; 0 if unreadable. */
+uint64_t cb_sysctl_u64(const char *path, int nth);
+/*
+ * True with CAP_IPC_LOCK: the kernel then charges no pinned zero-copy pages
+ * to RLIMIT_MEMLOCK (A3's MSG_ZEROCOPY and A4's io_uring alike).
+ */
+bool cb_have_cap_ipc_lock(void);
 #define CB_FD_SPARE 16            /* descriptors besides the sockets: stdio, eventfd, ... */
 
 #endif

@@ -42,17 +42,19 @@ long long cb_parse_size(const char *opt, const char *arg, long long lo, long lon
 
 	if (!arg || !*arg)
 		cb_usage_error("option %s: missing value", opt);
-	/* The grammar lib/size.sh shares: digits first (no blank, no sign), then K or M. */
+	/* The grammar lib/size.sh shares: digits first (no blank, no sign), then K, M or G. */
 	if (!isdigit((unsigned char)*arg))
-		cb_usage_error("option %s: '%s' is not a size (bytes, or with K or M)", opt, arg);
+		cb_usage_error("option %s: '%s' is not a size (bytes, or with K, M or G)", opt, arg);
 	errno = 0;
 	v = strtoll(arg, &end, 10);
 	if (end != arg && (*end == 'K' || *end == 'k'))
 		shift = 10, end++;
 	else if (end != arg && (*end == 'M' || *end == 'm'))
 		shift = 20, end++;
+	else if (end != arg && (*end == 'G' || *end == 'g'))
+		shift = 30, end++;
 	if (end == arg || *end)
-		cb_usage_error("option %s: '%s' is not a size (bytes, or with K or M)", opt, arg);
+		cb_usage_error("option %s: '%s' is not a size (bytes, or with K, M or G)", opt, arg);
 	if (errno == ERANGE || v < 0 || v > (LLONG_MAX >> shift) || (v << shift) < lo || (v << shift) > hi)
 		cb_usage_error("option %s: %s is out of range [%lld, %lld] bytes", opt, arg, lo, hi);
 	return v << shift;
@@ -110,9 +112,10 @@ unsigned long long cb_default_mem_budget(void)
 	return budget;
 }
 
-void cb_server_parse(int argc, char **argv, const char *impl, struct cb_server_opts *o)
+void cb_server_parse(int argc, char **argv, const char *impl, const struct cb_tech_opt *topts,
+		     struct cb_server_opts *o)
 {
-	static const struct option longopts[] = {
+	static const struct option base[] = {
 		{ "port", required_argument, 0, 'p' },
 		{ "bind", required_argument, 0, 'b' },
 		{ "clients", required_argument, 0, 'n' },
@@ -120,11 +123,22 @@ void cb_server_parse(int argc, char **argv, const char *impl, struct cb_server_o
 		{ "idle-timeout", required_argument, 0, 'I' },
 		{ "max-clients", required_argument, 0, 'M' },
 		{ "mem-budget", required_argument, 0, 'B' },
+		{ "footprint", required_argument, 0, 'F' },
 		{ "help", no_argument, 0, 'h' },
-		{ 0, 0, 0, 0 },
 	};
-	const char *port = NULL, *clients = NULL, *idle = NULL, *maxc = NULL, *budget = NULL;
-	int c;
+	/* The frame's options, then the technique's (getopt value 1000 + its index). */
+	struct option longopts[sizeof(base) / sizeof(base[0]) + CB_TECH_OPTS_MAX + 1];
+	const char *port = NULL, *clients = NULL, *idle = NULL, *maxc = NULL, *budget = NULL, *fp = NULL;
+	const char *targ[CB_TECH_OPTS_MAX] = { NULL };
+	int c, nt = 0, nl = (int)(sizeof(base) / sizeof(base[0]));
+
+	memcpy(longopts, base, sizeof(base));
+	for (; topts && topts[nt].name; nt++) {
+		if (nt == CB_TECH_OPTS_MAX)
+			cb_die("%s: more than %d technique options", impl, CB_TECH_OPTS_MAX);
+		longopts[nl + nt] = (struct option){ topts[nt].name, required_argument, 0, 1000 + nt };
+	}
+	memset(&longopts[nl + nt], 0, sizeof(longopts[0]));
 
 	o->bind_addr = "0.0.0.0";
 	o->port = CB_DEFAULT_PORT;
@@ -132,6 +146,7 @@ void cb_server_parse(int argc, char **argv, const char *impl, struct cb_server_o
 	o->idle_timeout = CB_DEFAULT_IDLE_TIMEOUT;
 	o->max_clients = CB_DEFAULT_MAX_CLIENTS;
 	o->mem_budget = cb_default_mem_budget();
+	o->footprint = 0;
 	o->quiet = false;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":p:b:n:qh", longopts, NULL)) != -1) {
@@ -143,9 +158,10 @@ void cb_server_parse(int argc, char **argv, const char *impl, struct cb_server_o
 		case 'I': idle = optarg; break;
 		case 'M': maxc = optarg; break;
 		case 'B': budget = optarg; break;
+		case 'F': fp = optarg; break;
 		case 'h':
 			printf("usage: %s [-p PORT] [-b ADDR] [-n N] [-q] [--idle-timeout SECONDS] [--max-clients N]\n"
-			       "          [--mem-budget BYTES]\n"
+			       "          [--mem-budget BYTES] [--footprint BYTES]\n"
 			       "%s server: sends messages to every client that connects, one thread per connection.\n"
 			       "  -p, --port PORT     TCP port to listen on; 0 picks a free one (default %d)\n"
 			       "  -b, --bind ADDR     local address to bind (default 0.0.0.0)\n"
@@ -157,14 +173,26 @@ void cb_server_parse(int argc, char **argv, const char *impl, struct cb_server_o
 			       "                      reply and are closed (default %d)\n"
 			       "      --mem-budget BYTES  message buffers of all connections together, K/M suffixes,\n"
 			       "                      1M..1048576M; a connection that would exceed it gets \"busy\", an\n"
-			       "                      A3 pool stops growing (default %llu: 1 GiB, or a quarter of RAM)\n"
-			       "  -h, --help          this help\n"
-			       "First stdout line: 'listening addr=A port=P ...'; last: the 'result ...' summary.\n"
-			       "Exit: 0 after -n N clients or SIGINT/SIGTERM (summary printed), 1 runtime error, 2 usage error.\n",
+			       "                      A3/A4 pool stops growing (default %llu: 1 GiB, or a quarter of RAM)\n"
+			       "      --footprint BYTES  what each connection sends from, K/M/G suffixes, 0..64G and at\n"
+			       "                      most the budget: that many bytes of distinct messages (rounded up\n"
+			       "                      to whole ones), sent round robin, so each send reads data a whole\n"
+			       "                      footprint old (cold once it exceeds a cache); counts against\n"
+			       "                      --mem-budget (default 0: one message, sent again and again: hot)\n",
 			       argv[0], impl, CB_DEFAULT_PORT, CB_DEFAULT_IDLE_TIMEOUT, CB_MAX_CLIENTS_LIMIT,
 			       CB_DEFAULT_MAX_CLIENTS, o->mem_budget);
+			for (int i = 0; i < nt; i++)
+				printf("      --%s N  %s, %lld..%lld (default %lld)\n", topts[i].name,
+				       topts[i].help, topts[i].lo, topts[i].hi, *topts[i].value);
+			printf("  -h, --help          this help\n"
+			       "First stdout line: 'listening addr=A port=P ...'; last: the 'result ...' summary.\n"
+			       "Exit: 0 after -n N clients or SIGINT/SIGTERM (summary printed), 1 runtime error, 2 usage error.\n");
 			exit(0);
 		default:
+			if (c >= 1000 && c < 1000 + nt) {
+				targ[c - 1000] = optarg;
+				break;
+			}
 			bad_option(c, argv);
 		}
 	}
@@ -180,8 +208,22 @@ void cb_server_parse(int argc, char **argv, const char *impl, struct cb_server_o
 		o->max_clients = (unsigned)cb_parse_ll("--max-clients", maxc, 1, CB_MAX_CLIENTS_LIMIT);
 	if (budget)
 		o->mem_budget = (unsigned long long)cb_parse_size("--mem-budget", budget, 1ll << 20, 1ll << 40);
+	if (fp) {
+		o->footprint = (unsigned long long)cb_parse_size("--footprint", fp, 0, (long long)CB_MAX_FOOTPRINT);
+		/* One connection's footprint must fit the budget of all of them. */
+		if (o->footprint > o->mem_budget)
+			cb_usage_error("option --footprint: %s is more than the memory budget (%llu bytes; "
+				       "raise --mem-budget)", fp, o->mem_budget);
+	}
 	if (!*o->bind_addr)
 		cb_usage_error("option -b/--bind: missing value");
+	for (int i = 0; i < nt; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "--%s", topts[i].name);
+		if (targ[i])
+			*topts[i].value = cb_parse_ll(name, targ[i], topts[i].lo, topts[i].hi);
+	}
 }
 
 void cb_client_parse(int argc, char **argv, const char *impl, struct cb_client_opts *o)

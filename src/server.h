@@ -12,11 +12,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "msgs.h"
+#include "opts.h"
 #include "result.h"
 #include "wire.h"
 
 /* ---- the server frame (server.c) -------------------------------------- */
-#define CB_STAT_MAX 12            /* technique counters in the result line, at most */
+#define CB_STAT_MAX 16            /* technique counters in the result line, at most */
 
 /* A technique's own counter in the result line: summed over connections, or their maximum. */
 struct cb_stat_def {
@@ -38,8 +40,9 @@ struct cb_conn {
 	bool accepted;            /* the hello was good and answered "ok" */
 	bool failed;              /* ended by an error, not by the client leaving */
 	enum cb_status status;    /* open() failing: why, for the reply (default CB_NO_MEMORY) */
-	uint64_t bytes;           /* every byte the send calls accepted, a cut message's too */
-	uint64_t messages;        /* whole messages */
+	uint64_t bytes;           /* every byte the kernel accepted, a cut message's too */
+	uint64_t messages;        /* whole messages: bytes / msg_size, set after close */
+	uint64_t send_cpu_ns;     /* the thread's CPU time in the send loop (not open/close) */
 	uint64_t stat[CB_STAT_MAX]; /* the technique's counters, in the order of its stats */
 	const char *err_call;     /* the call that failed */
 	int err;                  /* its errno */
@@ -47,9 +50,15 @@ struct cb_conn {
 
 struct cb_technique {
 	const char *name;         /* "A1" */
-	unsigned impl;            /* 1, 2, 3 */
+	unsigned impl;            /* 1..4 */
 	const struct cb_stat_def *stats; /* its counters (NULL-named entry ends the list) */
-	int (*probe)(void);       /* optional: 0 if the kernel supports it */
+	const struct cb_tech_opt *opts;  /* optional: its own options (NULL-named entry ends) */
+	/*
+	 * Optional: 0 if the kernel supports it; -1 ends the server (exit 1). A
+	 * technique that can say "unavailable" per connection (A4) returns 0
+	 * and refuses in open() with CB_UNAVAILABLE instead.
+	 */
+	int (*probe)(void);
 	/* Optional: append key=value facts about this host to the first and the result line. */
 	void (*describe)(struct cb_line *l);
 	/*
@@ -60,10 +69,18 @@ struct cb_technique {
 	/*
 	 * Send message `seq` whole, stamped want_ns (when the frame wanted to send
 	 * it, before any wait). 0, or -1 with c->err_call and errno. *sent: the
-	 * bytes the kernel accepted, also when it fails half way.
+	 * bytes the kernel accepted during this call, also when it fails half
+	 * way. A technique may queue the message and hand it to the kernel with
+	 * later ones (A4 submits a batch): *sent then counts what the kernel took
+	 * during this call, of this message or earlier ones, in stream order. In
+	 * rr mode every message is handed over before send returns.
 	 */
 	int (*send)(struct cb_conn *c, void *state, uint64_t seq, uint64_t want_ns, size_t *sent);
-	/* After the last message: wait for what is pending, free the state. */
+	/*
+	 * After the last message: hand over what is still queued (adding what
+	 * the kernel accepts to c->bytes), wait for what is pending, free the
+	 * state. The frame counts whole messages from c->bytes afterwards.
+	 */
 	void (*close)(struct cb_conn *c, void *state);
 	/* Optional: called by the main thread now and then (about once a second when idle). */
 	void (*tick)(void);
@@ -86,6 +103,27 @@ bool cb_mem_take(uint64_t bytes);
 void cb_mem_give(uint64_t bytes);
 /* The budget over --max-clients: what every connection can have even when all are in use. */
 uint64_t cb_mem_share(void);
+/*
+ * --footprint: how many distinct messages of msg_size a connection sends
+ * from, round robin (msgs.h): the footprint rounded up to whole messages,
+ * 1 at least (the default, 0, is one message: today's hot data).
+ */
+unsigned cb_footprint_messages(uint32_t msg_size);
+/*
+ * Take `bytes` for connection c, whose messages need them: true, or false
+ * with c->status CB_BUSY (others hold the budget now: try later) or
+ * CB_NO_ROOM (more than the whole budget: never).
+ */
+bool cb_conn_mem_take(struct cb_conn *c, uint64_t bytes);
+/*
+ * A technique that sends from a struct cb_msgs (A1, A2): its footprint's
+ * messages, allocated and charged to the budget (cb_msg_cost each) together
+ * with `extra` bytes it keeps beside them. false: c->status says why (and
+ * c->err_call when allocation failed). cb_conn_msgs_close frees and gives
+ * back the same.
+ */
+bool cb_conn_msgs_open(struct cb_conn *c, struct cb_msgs *m, uint64_t extra);
+void cb_conn_msgs_close(struct cb_msgs *m, uint64_t extra);
 
 /* Parse options, listen, serve until -n N connections or a signal. */
 int cb_server_main(int argc, char **argv, const struct cb_technique *t);

@@ -65,6 +65,9 @@ const char *cb_status_str(unsigned status)
 	case CB_NO_MEMORY: return "the server could not allocate the message buffers";
 	case CB_NO_ZEROCOPY: return "the server cannot use MSG_ZEROCOPY on this connection";
 	case CB_BUSY: return "server busy (its --max-clients or memory budget is reached); try later";
+	case CB_NO_ROOM: return "the server's --footprint at this message size needs more than its whole "
+		"memory budget (--mem-budget)";
+	case CB_UNAVAILABLE: return "this technique is unavailable on the server's host (A4: io_uring refused; the server's first lines say why)";
 	}
 	return "unknown status";
 }
@@ -120,6 +123,19 @@ int cb_msg_alloc(struct cb_message *m, uint32_t size)
 		}
 	}
 	return 0;
+}
+
+uint64_t cb_msg_cost(uint32_t size)
+{
+	uint64_t cost = sizeof(struct cb_message);
+
+	for (int i = 0; i < CB_NFIELDS; i++) {
+		uint64_t len = size / CB_NFIELDS + (i == CB_NFIELDS - 1 ? size % CB_NFIELDS : 0);
+		uint64_t chunk = (len + 8 + 15) & ~15ull;
+
+		cost += chunk < 32 ? 32 : chunk;
+	}
+	return cost;
 }
 
 void cb_msg_free(struct cb_message *m)

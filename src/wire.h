@@ -44,6 +44,8 @@ enum cb_status {
 	CB_NO_MEMORY = 7,    /* the server could not allocate the buffers */
 	CB_NO_ZEROCOPY = 8,  /* SO_ZEROCOPY refused on this connection */
 	CB_BUSY = 9,         /* --max-clients or the memory budget reached: try later */
+	CB_NO_ROOM = 10,     /* --footprint at this size needs more than the whole memory budget */
+	CB_UNAVAILABLE = 11, /* the technique cannot run on this host (A4: io_uring refused) */
 };
 
 struct cb_hello {
@@ -59,7 +61,7 @@ struct cb_reply {
 	uint32_t magic;
 	uint16_t version;
 	uint16_t status;
-	uint16_t impl;      /* 1, 2 or 3: which technique the server runs */
+	uint16_t impl;      /* 1..4: which technique the server runs */
 	uint16_t reserved16;
 	uint32_t reserved32;
 };
@@ -90,6 +92,13 @@ struct cb_message {
  */
 int cb_msg_alloc(struct cb_message *m, uint32_t size);
 void cb_msg_free(struct cb_message *m);
+/*
+ * What one message of `size` takes from the heap: its struct and its 8
+ * fields as malloc chunks (glibc: an 8-byte header, 16-byte granules, 32
+ * bytes at least). What the memory budget is charged per message: for small
+ * messages it is several times the payload (16 B messages: 360 bytes each).
+ */
+uint64_t cb_msg_cost(uint32_t size);
 /*
  * The payload pattern: byte `off` of message `seq` is cb_pattern(key, off)
  * with key = cb_seq_key(seq). It depends on both, so a byte from the wrong

@@ -35,3 +35,71 @@ void cb_zc_complete(struct cb_zc *z, uint32_t lo, uint32_t hi, bool copied)
 		z->low++;
 	}
 }
+
+/* ---- io_uring zero-copy sends and their notifications ---------------------------- */
+
+bool cb_zcq_submitted(struct cb_zcq *q, struct cb_zcq_slot *s)
+{
+	if (!cb_zcq_can_submit(s))
+		return false;
+	s->gen++;
+	s->owed <<= 1;
+	s->early <<= 1;
+	s->early_copied <<= 1;
+	s->nomore <<= 1;
+	s->busy = true;
+	q->in_flight++;
+	return true;
+}
+
+bool cb_zcq_result(struct cb_zcq *q, struct cb_zcq_slot *s, uint32_t gen, bool more)
+{
+	if (!s->busy || !q->in_flight || gen != s->gen) {
+		q->bogus++;
+		return false;
+	}
+	s->busy = false;
+	q->in_flight--;
+	if (more) {
+		q->sends++;
+		if (s->early & 1) {       /* its notification came first: settled now */
+			q->completions++;
+			q->copied += s->early_copied & 1;
+		} else {
+			s->owed |= 1;
+		}
+	} else if (s->early & 1) {
+		q->strays++;              /* the notification that came first was a stray */
+	} else {
+		s->nomore |= 1;
+	}
+	s->early &= ~1u;
+	s->early_copied &= ~1u;
+	return true;
+}
+
+bool cb_zcq_notif(struct cb_zcq *q, struct cb_zcq_slot *s, uint32_t gen, bool copied)
+{
+	uint32_t k = s->gen - gen, bit;
+
+	if (k >= CB_ZCQ_WINDOW) {
+		q->bogus++;
+		return false;
+	}
+	bit = 1u << k;
+	if (s->owed & bit) {
+		s->owed &= ~bit;
+		q->completions++;
+		q->copied += copied;
+	} else if (k == 0 && s->busy && !(s->early & bit)) {
+		s->early |= bit;          /* before its result: settled when the result comes */
+		s->early_copied |= copied ? bit : 0;
+	} else if (s->nomore & bit) {
+		s->nomore &= ~bit;
+		q->strays++;
+	} else {
+		q->bogus++;
+		return false;
+	}
+	return true;
+}

@@ -1,7 +1,7 @@
 # tests/extra.mk: sanitizer builds, fuzzing and the test tools (included by the Makefile).
 #
 #   make sanitize   ASan+UBSan build in build-asan/, then the C-program tests
-#                   (unit tests, t_options, t_faults, t_hostile, t_scale) re-run
+#                   (unit tests, t_options, t_faults, t_hostile, t_scale, t_footprint) re-run
 #                   against it with CB_BIN=build-asan
 #   make tsan       the same with ThreadSanitizer in build-tsan/
 #   make fuzz       libFuzzer harnesses in build-fuzz/, each run FUZZ_TIME seconds
@@ -17,7 +17,7 @@ TSAN_FLAGS := $(SAN_COMMON) -fsanitize=thread
 FUZZ_FLAGS := -std=gnu11 -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_TIME  ?= 20
 CB_QUICK   ?= 1
-SAN_TESTS  ?= t_options t_faults t_hostile t_scale
+SAN_TESTS  ?= t_options t_faults t_hostile t_scale t_footprint
 
 UNIT_SRCS  := $(wildcard tests/unit_*.c)
 # The fuzz harnesses exercise the wire codec and the receiver's framing only.
@@ -35,15 +35,20 @@ $(SHIMS): tests/bin/%.so: tests/tools/%.c
 	@mkdir -p tests/bin
 	$(CC) -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
 
+# Runs a program with io_uring_setup refused by a seccomp filter (tests/t_truth.sh, A4).
+tests/bin/no_uring: tests/tools/no_uring.c
+	@mkdir -p tests/bin
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
 # ---- sanitizer builds -----------------------------------------------------
-# build-asan/ and build-tsan/ hold the six programs and tests/bin/unit_*.
+# build-asan/ and build-tsan/ hold the eight programs and tests/bin/unit_*.
 define SAN_BUILD
 $(1)/%.o: %.c $(LIB_HDR)
 	@mkdir -p $$(dir $$@)
 	$$(SAN_CC) $(2) -c -o $$@ $$<
 
 $(addprefix $(1)/,$(PROGS)): $(1)/%: $(1)/%.o $(addprefix $(1)/,$(LIB_OBJ))
-	$$(SAN_CC) $(2) -o $$@ $$^ -lm
+	$$(SAN_CC) $(2) -o $$@ $$^ -lm $$($$*_LIBS)
 
 $(1)/tests/bin/%: tests/%.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(1)/tests/bin

@@ -45,7 +45,7 @@ need_root() { [ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces)"; 
 # Every technique: the loops over techniques (t_integration, t_numbers) run these; a new one
 # joins them by its name here.
 # shellcheck disable=SC2034 # read by the tests that source this file
-TECHS=(A1 A2 A3)
+TECHS=(A1 A2 A3 A4)
 
 # field NAME LINE: value of key=value field NAME in a result line
 field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | sed -n 1p; }

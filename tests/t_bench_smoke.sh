@@ -55,7 +55,7 @@ like "$table" 'steal share over the whole bench: [0-9.]+%' "table states the ste
 like "$table" 'kernel [0-9]' "table states the kernel"
 like "$table" 'failed runs: 0' "no run failed"
 for size in 1K 64K; do
-  for impl in A1 A2 A3; do
+  for impl in A1 A2 A3 A4; do
     g=$(cell "$table" "$size" "$impl" 3)
     r=$(cell "$table" "$size" "$impl" 4); r=${r%% *}
     c=$(cell "$table" "$size" "$impl" 5)
@@ -68,6 +68,10 @@ for size in 1K 64K; do
   g=$(cell "$table" "$size" "iperf3" 3)
   check "stream $size iperf3: Gbps > 0 ($g)" positive "$g"
   like "$(cell "$table" "$size" A3 8)" 'zc_copied/zc_completions = [0-9]+/[1-9][0-9]*' "stream $size A3: zero-copy completions counted"
+  like "$(cell "$table" "$size" A4 8)" 'zc_copied/zc_completions = [0-9]+/[1-9][0-9]*' "stream $size A4: zero-copy notifications counted"
+  a4row=$(printf '%s\n' "$table" | sed -n '/^### io_uring zero-copy (A4)/,/^### memcpy/p' | grep "^| $size | A4 |")
+  like "$a4row" "^\| $size \| A4 \| [0-9.]+ \[[0-9.]+–[0-9.]+\] \| [0-9.]+ .*\| [0-9.]+ .*\| [0-9.]+ " \
+    "stream $size: A4/A3 and A4/A2 throughput and CPU-per-byte ratios from the same rounds"
   like "$(cell "$table" "$size" A1 8)" 'A1/pred = [0-9.]+ ' "stream $size A1: compared with its predicted rate"
   mrow=$(printf '%s\n' "$table" | sed -n '/^### memcpy/,/^###/p' | grep "^| $size |" | sed -n 1,1p)
   mg=$(printf '%s\n' "$mrow" | awk -F'|' '{gsub(/ /, "", $4); print $4}')
@@ -75,8 +79,17 @@ for size in 1K 64K; do
   check "memcpy ceiling $size: hot Gbit/s > 0 ($mg)" positive "$mg"
   check "memcpy ceiling $size: cold Gbit/s > 0 ($mc)" positive "$mc"
 done
+# A1 vs A2 with cold data (--footprint, 32M in --quick) beside the hot runs of the same round
+cold=$(printf '%s\n' "$table" | sed -n '/^### Hot vs cold/,/^### memcpy/p')
+for size in 1K 64K; do
+  row=$(grep "^| $size |" <<<"$cold")
+  like "$row" "^\| $size \| [0-9.]+ \[[0-9.]+.[0-9.]+\] \| [0-9.]+ \[[0-9.]+.[0-9.]+\] \| [0-9.]+ \| [0-9.]+ \|" \
+    "hot vs cold $size: A1/A2 ratios hot and cold, each technique's cold/hot"
+  g=$(cell "$table" "$size" "A1, footprint 32M" 3)
+  check "stream $size A1 with a 32 MiB footprint: Gbps > 0 ($g)" positive "$g"
+done
 rr=$(printf '%s\n' "$table" | sed -n '/^### Request/,$p')
-for impl in A1 A2 A3 sockperf; do
+for impl in A1 A2 A3 A4 sockperf; do
   p50=$(cell "$rr" 64 "$impl" 3) p99=$(cell "$rr" 64 "$impl" 4)
   check "rr 64 $impl: p50 > 0 ($p50)" positive "$p50"
   check "rr 64 $impl: p99 > 0 ($p99)" positive "$p99"

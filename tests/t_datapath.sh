@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# analysis/datapath.py: the data-path figures. The four PNGs are written; the figures' CONTENT is
+# analysis/datapath.py: the data-path figures. The five PNGs are written; the figures' CONTENT is
 # checked on the description the drawing consumes (who copies, where, how often, what is pinned,
 # how the completion comes back), the measured-share annotation, and plots.py's guarded call.
 set -uo pipefail
@@ -15,7 +15,7 @@ done
 [ -n "$PY" ] || skip_all "no Python with matplotlib (apt-get install python3-matplotlib)"
 diag "using $PY"
 
-FIGS="data_path_A1 data_path_A2 data_path_A3 data_path_A3_loopback_vs_nic"
+FIGS="data_path_A1 data_path_A2 data_path_A3 data_path_A3_loopback_vs_nic data_path_A4"
 png_size() { # png_size FILE: "WIDTHxHEIGHT" from the IHDR chunk, or nothing when not a PNG
   [ "$(head -c 8 "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || return 1
   local w h
@@ -24,10 +24,10 @@ png_size() { # png_size FILE: "WIDTHxHEIGHT" from the IHDR chunk, or nothing whe
   echo "${w}x${h}"
 }
 
-# --- the CLI writes the four figures, at README width, with no layout problem reported
+# --- the CLI writes the five figures, at README width, with no layout problem reported
 out=$("$PY" -m analysis.datapath --out-dir "$tmp/figs" 2>"$tmp/err"); rc=$?
 is "$rc" 0 "python3 -m analysis.datapath: exit 0"
-like "$out" "wrote .*data_path_A3_loopback_vs_nic.png" "says what it wrote"
+like "$out" "wrote .*data_path_A4.png" "says what it wrote"
 is "$(cat "$tmp/err")" "" "no overflowing or overlapping text reported while drawing"
 for f in $FIGS; do
   is "$(png_size "$tmp/figs/$f.png")" "1100x650" "$f.png is a 1100x650 PNG"
@@ -76,6 +76,8 @@ for name, p in panels.items():
     say(f"{name}.arrows_into_slot", ",".join(f"{a['src']}:{a['kind']}" for a in p["arrows"] if a["dst"] == "slot"))
     say(f"{name}.dma_reads", ",".join(a["src"] for a in p["arrows"] if a["kind"] == "dma" and a["dst"] == "tx_dma"))
     say(f"{name}.sender_pays", len(d.copies_paid_by(p, "sender")))
+    say(f"{name}.submit", ",".join(f"{b['step']}:{b['actor']}:{b['category']}" for b in st if b["id"] == "submit"))
+    say(f"{name}.cqring", ",".join(b["kind"] for b in p["boxes"] if b["id"] == "cqring"))
     say(f"{name}.tally", d.tally(p))
 
 # a broken description is caught before anything is drawn
@@ -88,10 +90,10 @@ PY
 fact() { printf '%s\n' "$facts" | sed -n "s/^$1=//p"; }
 [ -n "$(fact figures)" ] || { diag "description script failed:"; printf '%s\n' "$facts" | sed 's/^/#   /' | sed -n 1,20p; }
 
-is "$(fact figures)" "data_path_A1.png data_path_A2.png data_path_A3.png data_path_A3_loopback_vs_nic.png" "four figures, in file order"
-is "$(fact panels)" "A1 A2 A3 A3_local A3_nic" "A3 on loopback/veth and on a NIC are two panels"
+is "$(fact figures)" "data_path_A1.png data_path_A2.png data_path_A3.png data_path_A3_loopback_vs_nic.png data_path_A4.png" "five figures, in file order"
+is "$(fact panels)" "A1 A2 A3 A3_local A3_nic A4_local A4_nic" "A3 and A4 on loopback/veth and on a NIC are two panels each"
 is "$(fact problems)" "none" "every description is consistent (ids, arrow ends, steps 1..n, actors, no overlapping boxes)"
-for p in A1 A2 A3 A3_local A3_nic; do
+for p in A1 A2 A3 A3_local A3_nic A4_local A4_nic; do
   is "$(fact "$p.recv_copy")" "cpu_kernel/receive/kernel -> user" "$p: one receive-side copy, kernel -> user, by the CPU in the kernel"
   is "$(fact "$p.fields")" "8" "$p: the message is 8 separately allocated fields"
 done
@@ -99,7 +101,7 @@ is "$(fact A1.send_cpu_copies)" 2 "A1: exactly two CPU copies on the send side"
 is "$(fact A1.send_copy_actors)" "cpu_user:user -> user,cpu_kernel:user -> kernel" "A1: memcpy in user space, then user -> kernel in the kernel"
 is "$(fact A2.send_cpu_copies)" 1 "A2: exactly one CPU copy on the send side"
 is "$(fact A2.send_copy_actors)" "cpu_kernel:user -> kernel" "A2: the one copy is user -> kernel, by the kernel"
-for p in A3 A3_nic; do
+for p in A3 A3_nic A4_nic; do
   is "$(fact "$p.send_cpu_copies")" 0 "$p (NIC): no CPU copy on the send side"
   is "$(fact "$p.dma_steps")" "send,receive" "$p (NIC): the NIC's DMA reads on the send side, writes on the receive side"
   is "$(fact "$p.dma_reads")" "slot" "$p (NIC): the DMA reads the pinned user pages themselves"
@@ -117,6 +119,19 @@ is "$(fact A3_local.deferred)" "cpu_kernel/sender/user pages -> new kernel pages
 is "$(fact A3_local.completion_codes)" "SO_EE_CODE_ZEROCOPY_COPIED,None" "A3 loopback/veth: the completion is flagged SO_EE_CODE_ZEROCOPY_COPIED"
 is "$(fact A3_local.dma_steps)" "" "A3 loopback/veth: no DMA at all"
 is "$(fact A3_nic.deferred)" "" "A3 NIC: no deferred copy"
+# A4: A3's pinning and deferred copy; in by a chain of SQEs, back by a CQE read from shared memory.
+for p in A4_local A4_nic; do
+  is "$(fact "$p.pinned")" "slot" "$p: the message's user pages are what is pinned"
+  is "$(fact "$p.pin_step")" "cpu_kernel/None" "$p: the kernel pins the pages and copies nothing there"
+  is "$(fact "$p.submit")" "1:cpu_kernel:io_uring submission (SQEs, io_uring_enter, issuing)" "$p: step 1 is the chain's submission, one io_uring_enter"
+  is "$(fact "$p.way_back")" "complete,reuse" "$p: the notification is posted, then read in user space; only then the slot reused"
+  is "$(fact "$p.cqring")" "buffer" "$p: the notification travels through the completion ring, memory shared with the kernel (no error-queue read)"
+  is "$(fact "$p.arrows_into_slot")" "submit:ref,reuse:completion" "$p: the slot is referenced by the sends (not copied) and given back by the notification"
+done
+is "$(fact A4_local.deferred)" "cpu_kernel/sender/user pages -> new kernel pages" "A4 loopback/veth: the same deferred copy, paid by the sender's CPU"
+is "$(fact A4_local.completion_codes)" "IORING_NOTIF_USAGE_ZC_COPIED,None" "A4 loopback/veth: the notification reports IORING_NOTIF_USAGE_ZC_COPIED"
+is "$(fact A4_local.tally)" "CPU copies of each byte: 0 on the send path, 1 deferred (paid by the sender), 1 on the receive path" "A4 loopback tally"
+is "$(fact A4_nic.deferred)" "" "A4 NIC: no deferred copy"
 for p in A1 A2; do
   is "$(fact "$p.pinned")" "" "$p: nothing pinned"
   is "$(fact "$p.completion_codes")" "" "$p: no completion notifications"
@@ -146,7 +161,30 @@ print("a2_none=" + str(d.annotate(d.describe_a2(), sh)["share_footnote"]))
 cmp = d.annotate(d.describe_a3_loopback_vs_nic(), sh)
 for p in cmp["panels"]:
     print(p["name"] + "=" + "; ".join(f"{b['id']}: {b['share_note']}" for b in p["boxes"] if b["share_note"]))
+sh4 = dict(sh)
+sh4[("A4", 1024)] = {"deferred copy (zero-copy fallback)": 8.0, "page pinning and unpinning": 5.0,
+                     "completion notification and error-queue reads": 2.0,
+                     "io_uring submission (SQEs, io_uring_enter, issuing)": 6.0, "TCP/IP processing": 40.0}
+a4 = d.annotate(d.describe_a4(), sh4)
+for p in a4["panels"]:
+    print(p["name"] + "=" + "; ".join(f"{b['id']}: {b['share_note']}" for b in p["boxes"] if b["share_note"]))
+print("a4_foot=" + a4["share_footnote"])
 print("unannotated_has_no_notes=" + str(all(b["share_note"] is None for b in d.describe_a3()["panels"][0]["boxes"])))
+a3 = d.annotate(d.describe_a3(), sh, measured_on="veth")
+print("a3_nic_fig=" + "; ".join(b["id"] for p in a3["panels"] for b in p["boxes"] if b["share_note"]))
+print("a3_nic_foot=" + a3["share_footnote"])
+sh2 = {**sh, ("A1", 65536): {"user-space copy": 4.0, "TCP/IP processing": 18.0}}
+a1v = d.annotate(d.describe_a1(), sh2, prefer_size=65536, measured_on="veth")
+print("a1_tcp_note=" + str([b["share_note"] for b in a1v["panels"][0]["boxes"] if b["id"] == "tx_tcp"][0]))
+print("a1_tcp_foot=" + a1v["share_footnote"])
+shn = {("A3", 1024): {"page pinning and unpinning": 4.3, "TCP/IP processing": 20.0,
+                      "completion notification and error-queue reads": 3.0}}
+out = []
+for f in (d.describe_a3(), d.describe_a3_loopback_vs_nic()):
+    for p in d.annotate(f, shn, measured_on="nic")["panels"]:
+        out.append(p["name"] + ": " + ",".join(b["id"] for b in sorted(p["boxes"], key=lambda b: b["step"] or 0)
+                                                if b["share_note"]))
+print("nic_run=" + "|".join(out))
 PY
 )
 sfact() { printf '%s\n' "$shares" | sed -n "s/^$1=//p"; }
@@ -156,9 +194,19 @@ like "$(sfact a1_foot)" "1 KiB messages; not in a box above: wake-ups, schedulin
   "the rest of the sender's profile is listed, largest first, under 0.5% left out"
 is "$(sfact a1_default)" 1024 "default size: the largest measured for every technique"
 is "$(sfact a2_none)" "None" "no shares for A2: no numbers on its figure"
-is "$(sfact A3_local)" "pin: 4.3% of sender CPU (1 KiB); rx_deferred: 9.0% of sender CPU (1 KiB); complete: 3.0% of sender CPU (1 KiB); errqueue: 3.0% of sender CPU (1 KiB)" \
-  "A3 loopback panel: pinning, the deferred copy (paid by the sender) and the completion carry their shares"
-is "$(sfact A3_nic)" "" "A3 NIC panel of the comparison: shares printed once, on the measured (loopback) panel"
+is "$(sfact A3_local)" "pin: 4.3% of sender CPU (1 KiB); rx_deferred: 9.0% of sender CPU (1 KiB); complete: steps 5-6: 3.0% of sender CPU" \
+  "A3 loopback panel: pinning, the deferred copy (paid by the sender), and the completion once for its two steps"
+is "$(sfact A3_nic)" "" "A3 NIC panel of the comparison: no number measured over veth on the NIC path"
+is "$(sfact a3_nic_fig)" "" "A3 NIC figure: no number in any box when the profiles were taken over veth"
+like "$(sfact a3_nic_foot)" "^Shares not measured here: the profiles were taken over veth.*two-host run" "A3 NIC figure: says 'not measured here'"
+is "$(sfact a1_tcp_note)" "None" "A1 over veth: no TCP/IP share in the send-path box (it holds the receiver's softirq too)"
+like "$(sfact a1_tcp_foot)" "TCP/IP processing 18% \(the send path plus the receiver's receive softirq, which over veth runs on the sender's CPU\)" \
+  "A1 over veth: the TCP/IP share in the footnote, saying what it holds"
+is "$(sfact nic_run)" "A3: pin,tx_tcp,complete|A3_local: |A3_nic: pin,tx_tcp,complete" "profiles from a two-host run: numbers on the NIC panels (TCP/IP included), none on the loopback panel"
+is "$(sfact A4_local)" "submit: 6.0% of sender CPU (1 KiB); pin: 5.0% of sender CPU (1 KiB); rx_deferred: 8.0% of sender CPU (1 KiB); complete: steps 5-6: 2.0% of sender CPU" \
+  "A4 loopback panel: submission, pinning, the deferred copy, and the notification once for its two steps"
+is "$(sfact A4_nic)" "" "A4 NIC panel: no measured share (nothing was measured over a NIC)"
+like "$(sfact a4_foot)" "not in a box above: TCP/IP processing 40%" "A4: what no box shows is in the footnote"
 is "$(sfact unannotated_has_no_notes)" "True" "without shares the figures carry no numbers"
 
 o=$("$PY" - "$tmp/shared" <<'PY' 2>&1
@@ -170,12 +218,13 @@ from analysis.datapath import draw_data_paths
 sh = {(i, 65536): {"user-space copy": 2.0, "copy from user into the kernel": 22.0, "TCP/IP processing": 18.0,
                    "deferred copy (zero-copy fallback)": 14.0, "page pinning and unpinning": 7.5,
                    "completion notification and error-queue reads": 3.5, "wake-ups, scheduling and locks": 30.0,
-                   "syscall entry and exit": 4.0, "other": 9.0} for i in ("A1", "A2", "A3")}
+                   "syscall entry and exit": 4.0, "other": 9.0,
+                   "io_uring submission (SQEs, io_uring_enter, issuing)": 3.0} for i in ("A1", "A2", "A3", "A4")}
 print(len(draw_data_paths(plt, sys.argv[1], sh)))
 PY
 ); rc=$?
 is "$rc" 0 "drawing with shares: exit 0"
-is "$o" 4 "drawing with shares: four figures, no layout problem reported"
+is "$o" 5 "drawing with shares: five figures, no layout problem reported"
 
 # --- the layout check itself sees text cut off by the figure's edge (what the CLI check above relies on)
 o=$("$PY" - <<'PY' 2>&1
@@ -196,7 +245,7 @@ head -n 40 results.csv >"$tmp/small.csv"   # a slice of the real sweep: plots.py
 "$PY" plots.py "$tmp/small.csv" --out-dir "$tmp/plots" >"$tmp/p.out" 2>"$tmp/p.err"; rc=$?
 is "$rc" 0 "plots.py on rows of the real results.csv: exit 0"
 n=0; for f in $FIGS; do [ -n "$(png_size "$tmp/plots/$f.png")" ] && n=$((n + 1)); done
-is "$n" 4 "plots.py writes the four data-path figures next to the others"
+is "$n" 5 "plots.py writes the five data-path figures next to the others"
 mkdir -p "$tmp/broken"
 cp plots.py "$tmp/broken/"
 cp -r analysis "$tmp/broken/"
@@ -204,8 +253,8 @@ echo 'raise RuntimeError("simulated breakage")' >"$tmp/broken/analysis/datapath.
 "$PY" "$tmp/broken/plots.py" "$tmp/small.csv" --out-dir "$tmp/bplots" >"$tmp/b.out" 2>"$tmp/b.err"; rc=$?
 is "$rc" 0 "plots.py with a broken analysis/datapath.py: still exit 0"
 like "$(cat "$tmp/b.err")" "data-path figures skipped: RuntimeError: simulated breakage" "plots.py says the data-path figures were skipped, and why"
-check "plots.py with a broken analysis/datapath.py: its own six figures and summary.md are written" \
-  test -s "$tmp/bplots/throughput_vs_size.png" -a -s "$tmp/bplots/zc_copied_share.png" -a -s "$tmp/bplots/summary.md"
+check "plots.py with a broken analysis/datapath.py: its own figures and summary.md are written" \
+  test -s "$tmp/bplots/throughput_vs_size.png" -a -s "$tmp/bplots/cycles_per_byte_vs_size.png" -a -s "$tmp/bplots/summary.md"
 
 # --- a Python without matplotlib: exit 1 with the install hint
 nompl=""

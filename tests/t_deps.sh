@@ -30,4 +30,8 @@ like "$(cat "$TEST")" "deps_need_run" "$TEST installs what running needs first (
 like "$(cat .ci/run)" "install_deps.sh" "CI runs tests/install_deps.sh before the tests"
 like "$(sed -n '/^test:/,/^$/p' Makefile)" "tests/install_deps.sh" "make test installs the test tools first"
 check "the two install scripts are shellcheck-clean" shellcheck "$RUN" "$TEST"
+# Without liburing, make stops with one line naming the package, not a wall of compiler errors.
+out=$(make -s -C "$ROOT" -B -n A4_server.o HAVE_LIBURING= 2>&1); rc=$?
+is "$rc $(grep -c '' <<<"$out")" "2 1" "make without liburing: exit 2, one line"
+like "$out" "A4_server needs liburing.*Install liburing-dev" "...naming the package to install"
 done_testing

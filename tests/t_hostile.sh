@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Hostile peers, in a private netns, against all three servers at once:
+# Hostile peers, in a private netns, against all four servers at once:
 # random bytes as a hello, a truncated hello then close, a truncated hello
 # then silence (timed out at ~10 s, without blocking anyone), wrong magic /
 # version / size / mode / flags (the reply's status is checked), a client that
@@ -17,7 +17,7 @@ if [ ! -x "$PEER" ] || [ "$PEER" -ot "$ROOT/tests/tools/cb_peer.c" ]; then
   make -s -C "$ROOT" tests/bin/cb_peer >/dev/null || { ok 1 "builds tests/bin/cb_peer"; done_testing; exit 1; }
 fi
 scratch_dir   # TMP, removed with every background job at exit
-IMPLS=(A1 A2 A3)
+IMPLS=(A1 A2 A3 A4)
 declare -A PORT PID SERR SOUT GOOD
 PEERS=()
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Integration on a private loopback: every technique in both modes with
 # --verify; the server's bytes equal the client's, nothing fails verification,
-# and A3's completions equal its zero-copy sends with none missing.
+# and A3's and A4's completions equal their zero-copy sends with none missing;
+# A4 also at queue depths 1 and 256 (a chain as long as the ring allows).
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 source "$(dirname "$0")/lib.sh"
@@ -43,7 +44,7 @@ for impl in "${TECHS[@]}"; do
       # technique that reports zero-copy completions: all flagged copied (loopback)
       numbers_later "$what: every figure of the result lines adds up (tests/tools/numbers.py)" \
         line "$last" --duration "$D" --server "$SRV" --server-log "$SRV_ERR" --copied-all
-      if [ "$impl" = A3 ]; then
+      if [ "$impl" = A3 ] || [ "$impl" = A4 ]; then
         sends=$(field zc_sends "$SRV")
         is "$(field zc_completions "$SRV")" "$sends" "$what: zc completions = zero-copy sends ($sends)"
         is "$(field zc_missing "$SRV")" 0 "$what: no completion missing"
@@ -53,6 +54,27 @@ for impl in "${TECHS[@]}"; do
       fi
     done
   done
+done
+
+# A4's queue depth: one send per submission, and chains of 256 (odd sizes: a message's last
+# field longer than the others). Each submission is one io_uring_enter: at depth 1 as many as
+# sends, at 256 far fewer.
+for qd in 1 256; do
+  start_server A4 -n 2 -q --queue-depth "$qd"
+  CLI=$("$BIN/A4_client" -H 127.0.0.1 -p "$SRV_PORT" -t 2 -s 4099 -d "$D" --verify 2>/dev/null); CLI_RC=$?
+  wait "$SRV_PID"; SRV=$(tail -n 1 "$SRV_OUT")
+  last=$(printf '%s\n' "$CLI" | tail -n 1)
+  is "$CLI_RC $(field verify_errors "$last") $(field queue_depth "$SRV")" "0 0 $qd" "A4 --queue-depth $qd, 4099 B: verified, the depth in the result line"
+  is "$(field bytes "$SRV")" "$(field total_bytes "$last")" "A4 --queue-depth $qd: server bytes = client total_bytes"
+  is "$(field zc_completions "$SRV") $(field zc_missing "$SRV") $(field zc_bogus "$SRV")" "$(field zc_sends "$SRV") 0 0" \
+    "A4 --queue-depth $qd: a notification for every send, none missing or bogus"
+  subs=$(field uring_submits "$SRV") sends=$(field zc_sends "$SRV")
+  if [ "$qd" = 1 ]; then
+    check "A4 --queue-depth 1: a submission per send ($subs for $sends)" [ "$subs" -ge "$sends" ]
+  else
+    check "A4 --queue-depth 256: fewer submissions than sends ($subs for $sends)" [ "$subs" -lt "$sends" ]
+  fi
+  numbers_later "A4 --queue-depth $qd: every figure of the result lines adds up" line "$last" --duration "$D" --server "$SRV" --copied-all
 done
 
 # the figures' checks, queued above: one Python start for all of them
@@ -96,6 +118,8 @@ run_pair A2 1 -d 0.2 -s 64K
 real_cli=$(printf '%s\n' "$CLI" | tail -n 1) real_srv=$SRV
 run_pair A3 1 -d 0.2 -s 64K
 real_srv3=$SRV
+run_pair A4 1 -d 0.2 -s 64K
+real_srv4=$SRV
 docs=$(cat "$ROOT/README.md" "$ROOT"/docs/*.md 2>/dev/null)
 n=0
 while read -r line; do
@@ -104,6 +128,7 @@ while read -r line; do
   case "$line" in
     *side=client*) want=$real_cli ;;
     *impl=A3*side=server*) want=$real_srv3 ;;
+    *impl=A4*side=server*) want=$real_srv4 ;;
     *) want=$real_srv ;;
   esac
   is "$(keys "$line")" "$(keys "$want")" "documented transcript line $n has the fields of a real one ($(field impl "$line") $(field side "$line"))"
@@ -112,7 +137,7 @@ check "the docs show at least one client and one server result line ($n)" test "
 # the words in backticks in the first cell of every table row
 defined=" $(awk -F'|' '/^\|/ { n = split($2, a, "`"); for (i = 2; i <= n; i += 2) print a[i] }' <<<"$docs" | tr '\n' ' ') "
 undefined=""
-for k in $(keys "$real_cli") $(keys "$real_srv3"); do
+for k in $(keys "$real_cli") $(keys "$real_srv3") $(keys "$real_srv4"); do
   [[ "$defined" == *" $k "* ]] || undefined="$undefined $k"
 done
 is "$undefined" "" "every result field is defined in a field table of the docs"

@@ -23,7 +23,7 @@ vg_ok() { # vg_ok LOG DESC
   ok "$([ "${d:-0}" = 0 ] && [ "${i:-0}" = 0 ]; echo $?)" "$2: nothing definitely/indirectly lost (${d:-0}/${i:-0} bytes)"
 }
 
-for impl in A1 A2 A3; do
+for impl in A1 A2 A3 A4; do
   "${VG[@]}" --log-file="$TMP/$impl.server.vg" "$BIN/${impl}_server" -p 0 -n 4 -q >"$TMP/s.out" 2>"$TMP/s.err" &
   spid=$!
   for _ in $(seq 1 400); do grep -q '^listening' "$TMP/s.out" && break; sleep 0.025; done

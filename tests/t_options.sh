@@ -44,7 +44,7 @@ accept() {
   fi
 }
 
-for impl in A1 A2 A3; do
+for impl in A1 A2 A3 A4; do
   s=${impl}_server c=${impl}_client
   # ---- server ----
   P='-p/--port'
@@ -74,6 +74,15 @@ for impl in A1 A2 A3; do
   reject "$s" "'foo'" foo
   reject "$s" "'foo'" -q foo
   reject "$s" "'-p'" -- -p 1
+  F='--footprint'
+  reject "$s" "$F" --footprint -1
+  reject "$s" "$F" --footprint 1T
+  reject "$s" "$F" --footprint 1.5M
+  reject "$s" "$F" --footprint 65G
+  reject "$s" "$F" --footprint "$OVER"
+  reject "$s" "$F" --footprint ''
+  reject "$s" "$F.*memory budget" --mem-budget 1M --footprint 2M
+  reject "$s" "(--footprint)\\b.*missing" --footprint
 
   # ---- client ----
   H=(-H 127.0.0.1)
@@ -176,11 +185,26 @@ for impl in A1 A2 A3; do
 done
 rm -f /tmp/cb_opt_err.$$
 
+# A technique's own option: A4's --queue-depth, range-checked like every number; the others
+# do not have it. --help lists it with its range and default.
+Q='--queue-depth'
+for v in 0 257 -1 "$OVER" x 1.5 ''; do reject A4_server "$Q" --queue-depth "$v"; done
+reject A4_server "$Q.*missing" --queue-depth
+reject A4_server "$Q" --queue-depth=
+for impl in A1 A2 A3; do reject "${impl}_server" "'--queue-depth'" --queue-depth 8; done
+out=$(timeout "$TMO" "$BIN/A4_server" --help 2>/dev/null)
+like "$out" "--queue-depth N .*1\.\.256 \(default [0-9]+\)" "A4_server --help: --queue-depth with its range and default"
+for v in 1 256; do
+  start_server A4 --queue-depth "$v"
+  like "$(sed -n 1p "$SRV_OUT")" "^listening .* queue_depth=$v " "A4_server --queue-depth $v is accepted and stated in the first line"
+  kill -TERM "$SRV_PID"; wait "$SRV_PID"; rm -f "$SRV_OUT" "$SRV_ERR"
+done
+
 # One size grammar everywhere: the clients (cb_parse_size), run_experiments.sh --sizes and the
 # bench scripts (lib/size.sh) accept and refuse exactly the same sizes.
 # shellcheck source=../lib/size.sh disable=SC1091
 . "$ROOT/lib/size.sh"
-for sz in 16 15 1 0 4K 4k 64K 1M 64M 64m 65M 67108864 67108865 +16 -16 16B 1.5K 0x10 4KK 010 0016 ''; do
+for sz in 16 15 1 0 4K 4k 64K 1M 64M 64m 65M 1G 1g 67108864 67108865 +16 -16 16B 1.5K 0x10 4KK 010 0016 ''; do
   err=$(timeout "$TMO" "$BIN/A1_client" -H 127.0.0.1 -p 9 -d 0.01 -s "$sz" 2>&1 >/dev/null); crc=$?
   [ "$crc" = 2 ] && c_ok=no || c_ok=yes
   CB_BIN_DIR=$BIN timeout "$TMO" bash "$ROOT/run_experiments.sh" --sizes "$sz" --dry-run >/dev/null 2>&1; rrc=$?
@@ -189,6 +213,7 @@ for sz in 16 15 1 0 4K 4k 64K 1M 64M 64m 65M 67108864 67108865 +16 -16 16B 1.5K 
   is "$c_ok $r_ok $l_ok" "$c_ok $c_ok $c_ok" "size '$sz': client, run_experiments.sh and lib/size.sh agree ($c_ok)"
 done
 is "$(cb_size_bytes 4K) $(cb_size_bytes 64m) $(cb_size_bytes 0016)" "4096 67108864 16" "lib/size.sh: K, M and leading zeros (decimal, not octal)"
+is "$(cb_bytes 2G) $(cb_bytes 1g)" "2147483648 1073741824" "lib/size.sh: G (the footprint's sizes)"
 
 # The sweep's windows: the range the client's -d takes, refused before any work (a window the
 # client refuses would fail every run after a 10 s wait). Plain decimals: both grammars agree.
@@ -224,15 +249,22 @@ sweep_rejects "^run_experiments: --out: cannot make directory '$TMPD/file/sub'" 
 # --dry-run: every phase, profiling and plots included, and a total that is their sum; it makes
 # nothing (not even the directory of --out).
 out=$(CB_BIN_DIR=$BIN timeout "$STMO" bash "$ROOT/run_experiments.sh" --dry-run --impls A1,A2 --sizes 1K,4K --threads 1,2 \
-  --duration 3 --rr-duration 1 --reps 2 --out "$TMPD/new/dir/r.csv" 2>&1); rc=$?
+  --duration 3 --rr-duration 1 --reps 2 --footprints none --out "$TMPD/new/dir/r.csv" 2>&1); rc=$?
 is "$rc" 0 "--dry-run: exit 0"
 like "$out" "^run_experiments: 32 runs planned" "--dry-run: counts the runs"
 like "$out" "^  stream +16 +3\.6s +58s " "--dry-run: the stream phase, 16 runs of 3 s + 0.6 s"
 like "$out" "^  rr +16 +1\.6s +26s " "--dry-run: the rr phase"
 like "$out" "^  profile +4 +7\.0s +28s +perf record" "--dry-run: the profiling phase (on by default): 2 impls x 2 sizes"
 like "$out" "^  plots +1 +30\.0s +30s " "--dry-run: the plots phase"
+like "$out" "^  footprint +0 .*off \(--footprints none\)" "--dry-run --footprints none: the plan says so"
 like "$out" "^  total +2m21s$" "--dry-run: the total is the sum of the phases (57.6 + 25.6 + 28 + 30 s)"
 check "--dry-run made no directory" test ! -e "$TMPD/new"
+# the footprint phase: 2 sizes x 2 thread counts x 2 impls x 2 reps of a 64 KiB footprint; 1K and 4K
+# messages make 64 and 16 of them (its set-up is in the phase's per-run time)
+out=$(CB_BIN_DIR=$BIN timeout "$STMO" bash "$ROOT/run_experiments.sh" --dry-run --impls A1,A2 --sizes 1K,4K --threads 1,2 \
+  --reps 2 --footprints 64K --footprint-duration 2 --out "$TMPD/fp.csv" 2>&1)
+like "$out" "^  footprint +16 +2\.[6-9]s .*cold data: 2 footprint x size point\(s\) x 2 thread count\(s\) x 2 rep\(s\), 2 s windows" \
+  "--dry-run --footprints 64K: the footprint phase, 16 runs of 2 s"
 out=$(CB_BIN_DIR=$BIN timeout "$STMO" bash "$ROOT/run_experiments.sh" --dry-run --quick --no-plots --out "$TMPD/q.csv" 2>&1)
 like "$out" "^  profile +0 .*off \(--profile turns it on\)" "--dry-run --quick: profiling is off, and the plan says so"
 like "$out" "^  plots +0 .*off \(--no-plots\)" "--dry-run --no-plots: the plan says so"

@@ -59,7 +59,7 @@ gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && b != "" && a + 0 > b +
 ns_left() { ip netns list | awk '{print $1}' | grep -cxE "$CB_NS_SERVER|$CB_NS_CLIENT"; }
 
 d1=$tmp/e2e
-log=$(timeout 120 bash run_experiments.sh --profile --quick --impls A1,A2,A3 --sizes 1024 --threads 1 --no-rr \
+log=$(timeout 120 bash run_experiments.sh --profile --quick --impls A1,A2,A3 --sizes 1024 --threads 1 --no-rr --footprints none \
   "${NOPLOTS[@]}" --out "$d1/results.csv" 2>&1); rc=$?
 is "$rc" 0 "run_experiments.sh --profile --quick (A1,A2,A3, 1 KiB, 1 connection, namespaces) exits 0"
 [ "$rc" = 0 ] || printf '%s\n' "$log" | tail -n 15 | sed 's/^/#   /'
@@ -72,7 +72,7 @@ if grep -q 'profiles left out: .*unresolved' <<<"$log"; then
 else
   check "profiles.csv written next to results.csv" test -s "$prof"
   is "$(head -n 1 "$prof" 2>/dev/null)" "impl,size,side,category,share,samples,event,threads,steal_pct,netns" "profiles.csv header"
-  is "$(($(wc -l <"$prof") - 1))" 72 "72 rows: 3 techniques x 2 sides x 12 categories"
+  is "$(($(wc -l <"$prof") - 1))" 78 "78 rows: 3 techniques x 2 sides x 13 categories"
   sums=$(awk -F, 'NR > 1 { s[$1 " " $3] += $5 } END { for (k in s) printf "%s=%.2f\n", k, s[k] }' "$prof" | sort | tr '\n' ' ')
   is "$sums" "A1 client=100.00 A1 server=100.00 A2 client=100.00 A2 server=100.00 A3 client=100.00 A3 server=100.00 " \
     "every profile's shares sum to 100"
@@ -110,7 +110,7 @@ is "$(ns_left)" 0 "no namespace left"
 
 # kernel symbols unresolved: the profiles are left out with one line, the rest runs
 log=$(CB_PERF="$ROOT/tests/fixtures/profiles/perf-no-kallsyms" timeout 60 bash run_experiments.sh --profile --quick \
-  --impls A2 --sizes 1024 --threads 1 --no-rr --no-plots --out "$tmp/e2 e/results.csv" 2>&1); rc=$?
+  --impls A2 --sizes 1024 --threads 1 --no-rr --footprints none --no-plots --out "$tmp/e2 e/results.csv" 2>&1); rc=$?
 is "$rc" 0 "unresolvable kernel symbols: the sweep still exits 0"
 like "$log" "run_experiments: profiles left out: profiles.py: kernel symbols unresolved" "says in one line why the profiles are left out"
 check "no profiles.csv then" test ! -e "$tmp/e2 e/profiles.csv"
@@ -118,7 +118,7 @@ is "$(($(wc -l <"$tmp/e2 e/results.csv") - 1))" 1 "the sweep's row is there"
 
 # perf that cannot record: one line; the previous profiles are moved aside, not shown with new results
 log=$(CB_PERF="$ROOT/tests/fixtures/perf/fake-perf" timeout 60 bash run_experiments.sh --profile --quick \
-  --impls A1 --sizes 1024 --threads 1 --no-rr --no-plots --out "$d1/results.csv" 2>&1); rc=$?
+  --impls A1 --sizes 1024 --threads 1 --no-rr --footprints none --no-plots --out "$d1/results.csv" 2>&1); rc=$?
 is "$rc" 0 "perf record unusable: the sweep still exits 0"
 like "$log" "profiles left out: perf record -g cannot sample here" "says so in one line"
 check "the previous profiles.csv is kept as profiles.csv.prev" test -s "$d1/profiles.csv.prev"
@@ -131,7 +131,7 @@ fi
 
 # --quick without --profile: no profiling at all
 log=$(CB_PERF="$ROOT/tests/fixtures/perf/fake-perf" timeout 60 bash run_experiments.sh --quick \
-  --impls A1 --sizes 1024 --threads 1 --no-rr --no-plots --out "$d1/results.csv" 2>&1); rc=$?
+  --impls A1 --sizes 1024 --threads 1 --no-rr --footprints none --no-plots --out "$d1/results.csv" 2>&1); rc=$?
 is "$rc" 0 "--quick sweep exits 0"
 if grep -q 'profile' <<<"$log"; then ok 1 "--quick does not profile unless --profile"; else ok 0 "--quick does not profile unless --profile"; fi
 is "$(ns_left)" 0 "no namespace left at the end"

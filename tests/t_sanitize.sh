@@ -16,7 +16,7 @@ set -uo pipefail
 cd "$ROOT" || exit 1
 command -v clang >/dev/null || skip_all "clang not installed (make deps)"
 [ "$(id -u)" = 0 ] || skip_all "the re-run tests need root (network namespaces)"
-SAN_TESTS=${SAN_TESTS:-t_options t_faults t_hostile t_scale}
+SAN_TESTS=${SAN_TESTS:-t_options t_faults t_hostile t_scale t_footprint}
 export CB_QUICK=${CB_QUICK:-1}
 if [ "${1:-}" = --run ] && [ -n "${CB_SAN:-}" ]; then
   sans=("$CB_SAN")

@@ -2,20 +2,24 @@
 # Measurement truth, in a private network namespace:
 #  1. no buffer the kernel still holds is freed or rewritten: a client stopped
 #     (SIGSTOP), the server stopped (SIGTERM) or timing the client out, the
-#     client resumed (SIGCONT): every byte verifies, for all three techniques,
-#     and A3 parks a pool whose completions have not come back;
+#     client resumed (SIGCONT): every byte verifies, for all four techniques,
+#     and A3 and A4 park a pool whose completions have not come back (A4's is
+#     freed once they do);
 #  2. nothing sent before the window counts in it (the start message): 128
 #     connections, 1 s, no message stamped before t0 counted;
 #  3. one stamping rule: the frame stamps, no technique reads the clock;
 #  4. Ctrl-C ends the client within a second in every phase (connect, hello,
 #     window, drain), exit 130, a result line with no rate over an empty window;
+#     against A4, whose last batch is sent after the window, bytes balance;
 #     a hello unanswered gives up after 10 s without any answer, not after 10 s
 #     on one connection while the server answers others;
 #  5. a message cut short counts once in verify_errors on every path, and the
 #     server's bytes (everything the kernel accepted) equal the client's
 #     total_bytes after clean and unclean ends;
 #  6. one connection's trouble stays in it: rr idle timeout, a refused size, a
-#     failed allocation, SO_ZEROCOPY refused, non-root RLIMIT_MEMLOCK.
+#     failed allocation, SO_ZEROCOPY refused, non-root RLIMIT_MEMLOCK (A3's
+#     ENOBUFS, A4's ENOMEM); io_uring refused (a seccomp filter): A4 says so in
+#     one line and refuses every client with status 11, alive.
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
@@ -33,7 +37,7 @@ wait_for() { # wait_for SECONDS COMMAND...: poll every 50 ms
 has_line() { [ "$(grep -cE -- "$1" "$2")" -ge "${3:-1}" ]; }
 
 # ---- 1. stop, stall, resume: no byte changes under the kernel's feet ------------------
-for impl in A1 A2 A3; do
+for impl in A1 A2 A3 A4; do
   start_server "$impl" || { ok 1 "$impl: server starts"; continue; }
   "$BIN/${impl}_client" -H 127.0.0.1 -p "$SRV_PORT" -d 20 -s 64K --verify >"$TMP/c.out" 2>"$TMP/c.err" &
   cpid=$!
@@ -53,9 +57,9 @@ for impl in A1 A2 A3; do
   ok "$([ "$(field total_bytes "$res")" -gt 0 ]; echo $?)" "$impl: ...and data flowed ($(field total_bytes "$res") bytes)"
   rm -f "$SRV_OUT" "$SRV_ERR"
 done
-# The stalled-reader timeout: the server drops a stopped client after --idle-timeout; A3 must
-# not free the 4 MiB or so still queued behind it. The client, resumed, reads it all intact.
-for impl in A1 A2 A3; do
+# The stalled-reader timeout: the server drops a stopped client after --idle-timeout; A3 and A4
+# must not free the 4 MiB or so still queued behind it. The client, resumed, reads it all intact.
+for impl in A1 A2 A3 A4; do
   start_server "$impl" --idle-timeout 1 || { ok 1 "$impl: server starts"; continue; }
   "$BIN/${impl}_client" -H 127.0.0.1 -p "$SRV_PORT" -d 20 -s 64K --verify >"$TMP/c.out" 2>"$TMP/c.err" &
   cpid=$!
@@ -64,9 +68,12 @@ for impl in A1 A2 A3; do
   kill -STOP "$cpid"
   wait_for 20 has_line 'ended:|done:' "$SRV_ERR"
   ended=$(grep -E 'ended:|done:' "$SRV_ERR")
-  [ "$impl" = A3 ] && wait_for 10 has_line 'parking' "$SRV_ERR"
+  [[ "$impl" == A[34] ]] && wait_for 10 has_line 'parking' "$SRV_ERR"
   kill -CONT "$cpid"
   wait "$cpid"
+  # The client has read everything: the kernel gives the parked pages back, and the server's
+  # tick (about once a second) frees the pool.
+  [ "$impl" = A4 ] && sleep 1.5
   kill -TERM "$SRV_PID"; wait "$SRV_PID"
   res=$(grep '^result' "$TMP/c.out"); sres=$(grep '^result' "$SRV_OUT")
   like "$ended" "ended: .*(Resource temporarily unavailable|timed out)" "$impl: a reader stopped for 1 s is dropped (--idle-timeout 1)"
@@ -74,16 +81,19 @@ for impl in A1 A2 A3; do
   ok "$([ "$(field verify_errors "$res")" -le 1 ]; echo $?)" \
     "$impl: ...the resumed client finds no corrupted byte, at most the one cut message (verify_errors=$(field verify_errors "$res"))"
   is "$(field bytes "$sres")" "$(field total_bytes "$res")" "$impl: ...server bytes (a cut message's part too) == client total_bytes"
-  if [ "$impl" = A3 ]; then
-    is "$(field zc_parked "$sres")" 1 "A3: ...its pool was parked, not freed, while the kernel held it (zc_parked=1)"
-    like "$(cat "$SRV_ERR")" "parking its [0-9]+-byte pool" "A3: ...and the server said so"
+  if [[ "$impl" == A[34] ]]; then
+    is "$(field zc_parked "$sres")" 1 "$impl: ...its pool was parked, not freed, while the kernel held it (zc_parked=1)"
+    like "$(cat "$SRV_ERR")" "parking its [0-9]+-byte pool" "$impl: ...and the server said so"
+  fi
+  if [ "$impl" = A4 ]; then
+    is "$(field zc_parked_left "$sres")" 0 "A4: ...and freed once its notifications came, the client having read it all (zc_parked_left=0)"
   fi
   rm -f "$SRV_OUT" "$SRV_ERR"
 done
 
 # ---- 2. nothing sent before the window counts in it --------------------------------------
 ulimit -n 4096 2>/dev/null || true
-for impl in A1 A3; do
+for impl in A1 A3 A4; do
   start_server "$impl" -q -n 128 || { ok 1 "$impl: server starts"; continue; }
   res=$(timeout 60 "$BIN/${impl}_client" -H 127.0.0.1 -p "$SRV_PORT" -t 128 -s 4K -d 1 2>/dev/null | grep '^result')
   wait "$SRV_PID"
@@ -108,7 +118,7 @@ ok "$([ "$(field early_messages "$res")" -gt 0 ] 2>/dev/null; echo $?)" \
 # ---- 3. one stamping rule -------------------------------------------------------------------
 # The frame stamps each message with the time it wants to send it, before the technique's
 # send (and so before any wait for socket buffer space or a zero-copy pool slot).
-is "$(grep -c 'cb_msg_prepare(.*, want_ns)' "$ROOT"/A[123]_server.c | awk -F: '{ s += $2 } END { print s }') $(grep -c 'cb_msg_stamp' "$ROOT"/A[123]_server.c | awk -F: '{ s += $2 } END { print s }')" "3 0" \
+is "$(grep -c 'cb_msg_prepare(.*, want_ns)' "$ROOT"/A[1-4]_server.c | awk -F: '{ s += $2 } END { print s }') $(grep -c 'cb_msg_stamp' "$ROOT"/A[1-4]_server.c | awk -F: '{ s += $2 } END { print s }')" "4 0" \
   "every technique stamps its message with the frame's want_ns, none stamps its own time"
 like "$(grep -A3 'static bool send_one' "$ROOT/src/server.c")" 'tech->send\(c, state, seq, cb_now_ns\(\)' \
   "the frame passes the time it wants to send to every technique's send"
@@ -197,6 +207,16 @@ ok "$([ "$MS" -lt 1000 ]; echo $?)" "...within a second (${MS} ms)"
 ok "$(awk -v d="$(field duration_s "$OUT")" 'BEGIN { exit !(d > 0.2 && d < 5) }'; echo $?)" "...duration_s is the window until the signal ($(field duration_s "$OUT"))"
 like "$OUT" " gbps=[0-9]+\.[0-9]+ .* cpu_pct=[0-9]" "...with its rates"
 kill -TERM "$SRV_PID"; wait "$SRV_PID"
+# ...against A4, which hands messages to the kernel a batch at a time: the batch queued when
+# the client left goes after the window, and every byte the kernel took is counted once.
+start_server A4 -q -n 2
+int_after 0.5 "$BIN/A4_client" -H 127.0.0.1 -p "$SRV_PORT" -d 20 -t 2 -s 4099 --verify
+wait "$SRV_PID"
+sres=$(grep '^result' "$SRV_OUT")
+is "$RC $(field verify_errors "$OUT")" "130 0" "A4, Ctrl-C in the window: exit 130, every byte verifies"
+is "$(field bytes "$sres")" "$(field total_bytes "$OUT")" "A4, Ctrl-C in the window: server bytes (its last batch too) == client total_bytes"
+is "$(field messages "$sres")" "$(( $(field bytes "$sres") / 4099 ))" "A4: the server counts whole messages from the bytes the kernel took"
+rm -f "$SRV_OUT" "$SRV_ERR"
 # drain: a server that keeps the connection open after the client's end of the window.
 fake --no-eof
 int_after 1.5 "$BIN/A1_client" -H 127.0.0.1 -p "$FPORT" -d 0.5 -s 4K
@@ -213,13 +233,15 @@ is "$(field verify_errors "$res")" 1 "EOF inside the window in the middle of mes
 like "$(cat "$TMP/e")" "middle of a message" "...and named"
 is "$(field total_bytes "$res")" $((5 * 4096 + 2048)) "...total_bytes counts the half message too"
 # rr stopped by Ctrl-C: the reply in flight is drained, nothing cut, bytes balance.
-start_server A2 -q -n 1
-int_after 0.6 "$BIN/A2_client" -H 127.0.0.1 -p "$SRV_PORT" -m rr -s 256K -d 20 --verify
-wait "$SRV_PID"
-sres=$(grep '^result' "$SRV_OUT")
-is "$RC" 130 "rr, Ctrl-C: exit 130"
-is "$(field verify_errors "$OUT")" 0 "rr, Ctrl-C: the reply in flight is read whole (verify_errors=0)"
-is "$(field bytes "$sres")" "$(field total_bytes "$OUT")" "rr, Ctrl-C: server bytes == client total_bytes"
+for impl in A2 A4; do
+  start_server "$impl" -q -n 1
+  int_after 0.6 "$BIN/${impl}_client" -H 127.0.0.1 -p "$SRV_PORT" -m rr -s 256K -d 20 --verify
+  wait "$SRV_PID"
+  sres=$(grep '^result' "$SRV_OUT")
+  is "$RC" 130 "$impl rr, Ctrl-C: exit 130"
+  is "$(field verify_errors "$OUT")" 0 "$impl rr, Ctrl-C: the reply in flight is read whole (verify_errors=0)"
+  is "$(field bytes "$sres")" "$(field total_bytes "$OUT")" "$impl rr, Ctrl-C: server bytes == client total_bytes"
+done
 
 # ---- 6. one connection's trouble stays in it --------------------------------------------------
 start_server A1 -n 1 --idle-timeout 1
@@ -241,6 +263,11 @@ is "$rc" 1 "A3 client with -s 32M: exit 1"
 like "$res" "refused the hello: message size too large for this technique's per-connection buffers" "...saying why"
 res=$(timeout 20 "$BIN/A3_client" -H 127.0.0.1 -p "$SRV_PORT" -s 16M -d 0.3 --verify 2>&1); rc=$?
 is "$rc $(field verify_errors "$(grep '^result' <<<"$res")")" "0 0" "A3 -s 16M (2 slots fit the cap): served and verified"
+kill -TERM "$SRV_PID"; wait "$SRV_PID"
+start_server A4 -q
+like "$(timeout 20 "$PEER" client 127.0.0.1 "$SRV_PORT" --size 67108864 --reply 2>&1)" "status=6 " "A4: a 64 MiB hello is refused with status 6, as A3's"
+res=$(timeout 20 "$BIN/A4_client" -H 127.0.0.1 -p "$SRV_PORT" -s 16M -d 0.3 --verify 2>&1); rc=$?
+is "$rc $(field verify_errors "$(grep '^result' <<<"$res")")" "0 0" "A4 -s 16M (2 slots: a chain of 2, not the default depth): served and verified"
 kill -TERM "$SRV_PID"; wait "$SRV_PID"
 # A failed allocation fails that connection only: under a 300 MB address-space limit an A1
 # server cannot hold a 64 MiB message twice over for two clients, but serves a small one.
@@ -272,6 +299,29 @@ if [ -x "$ROOT/tests/bin/fail_zerocopy.so" ] || make -s -C "$ROOT" tests/bin/fai
 else
   ok 1 "builds tests/bin/fail_zerocopy.so"
 fi
+# io_uring refused, as a container's seccomp profile refuses it (a filter here: liburing makes
+# the system call itself, so an LD_PRELOAD shim would never see it): the A4 server starts, says
+# so in one line and in its listening line, refuses each client with status 11 and stays up.
+if [ -x "$ROOT/tests/bin/no_uring" ] || make -s -C "$ROOT" tests/bin/no_uring >/dev/null 2>&1; then
+  for e in EPERM ENOSYS; do
+    "$ROOT/tests/bin/no_uring" -e "$e" "$BIN/A4_server" -p 0 >"$TMP/u.out" 2>"$TMP/u.err" &
+    upid=$!
+    wait_for 5 has_line '^listening' "$TMP/u.out"
+    uport=$(sed -n 's/^listening .*port=\([0-9]*\).*/\1/p' "$TMP/u.out")
+    like "$(sed -n 1p "$TMP/u.out")" " uring=0 uring_error=$e " "io_uring refused ($e): the listening line says uring=0 uring_error=$e"
+    is "$(grep -c '' "$TMP/u.err")" 1 "...one line on stderr at start-up"
+    like "$(cat "$TMP/u.err")" "io_uring unavailable: io_uring_setup: .*refusing every client with status 11" "...saying why and what follows"
+    like "$(timeout 20 "$PEER" client 127.0.0.1 "$uport" --reply 2>&1)" "status=11 impl=4" "...a client's hello is answered with status 11 (technique unavailable)"
+    res=$(timeout 20 "$BIN/A4_client" -H 127.0.0.1 -p "$uport" -t 2 -d 0.3 2>&1); rc=$?
+    is "$rc" 1 "...the A4 client exits 1"
+    like "$res" "technique is unavailable on the server's host \(A4: io_uring refused" "...telling why (2 of 2 connections)"
+    ok "$(kill -0 "$upid"; echo $?)" "...and the server is still up"
+    kill -TERM "$upid"; wait "$upid"; rc=$?
+    is "$rc $(field rejected "$(grep '^result' "$TMP/u.out")")" "0 3" "...exits 0 on SIGTERM, the 3 refused connections counted as rejected"
+  done
+else
+  ok 1 "builds tests/bin/no_uring"
+fi
 # Non-root: MSG_ZEROCOPY's pinned pages are charged to RLIMIT_MEMLOCK; the server says so in
 # its first line and its result line, counts the ENOBUFS it causes, and the data still verifies.
 if id nobody >/dev/null 2>&1 && su nobody -s /bin/sh -c "test -x '$BIN/A3_server'" 2>/dev/null; then
@@ -289,6 +339,20 @@ if id nobody >/dev/null 2>&1 && su nobody -s /bin/sh -c "test -x '$BIN/A3_server
   ok "$([ "$(field zc_enobufs_memlock "$sres")" -gt 0 ] 2>/dev/null; echo $?)" "...which counts the ENOBUFS it caused (zc_enobufs_memlock=$(field zc_enobufs_memlock "$sres"))"
   is "$(field zc_enobufs_optmem "$sres")" 0 "...told apart from option-memory ENOBUFS (zc_enobufs_optmem=0)"
   is "$(field verify_errors "$res")" 0 "...and the data still verifies"
+  # A4: io_uring charges each zero-copy send's pages to RLIMIT_MEMLOCK and fails it with
+  # ENOMEM past the limit; the send goes again once notifications give memory back.
+  su nobody -s /bin/bash -c "ulimit -l 256; exec '$BIN/A4_server' -p 0 -n 2" >"$TMP/m.out" 2>"$TMP/m.err" &
+  mpid=$!
+  wait_for 5 has_line '^listening' "$TMP/m.out"
+  mport=$(sed -n 's/^listening .*port=\([0-9]*\).*/\1/p' "$TMP/m.out")
+  res=$(timeout 30 "$BIN/A4_client" -H 127.0.0.1 -p "$mport" -s 64K -t 2 -d 1 --verify 2>/dev/null | grep '^result')
+  wait "$mpid"
+  sres=$(grep '^result' "$TMP/m.out")
+  like "$(sed -n 1p "$TMP/m.out")" "zc_memlock_binds=1 zc_memlock_bytes=262144" "non-root A4: the first line says RLIMIT_MEMLOCK (256 KiB) binds"
+  like "$(cat "$TMP/m.err")" "io_uring charges each zero-copy send's pages to RLIMIT_MEMLOCK" "...and stderr says what it means"
+  ok "$([ "$(field zc_enomem "$sres")" -gt 0 ] 2>/dev/null; echo $?)" "...which counts the ENOMEM it caused (zc_enomem=$(field zc_enomem "$sres"))"
+  is "$(field verify_errors "$res") $(field errors "$sres")" "0 0" "...the data still verifies, no connection failed"
+  is "$(field bytes "$sres")" "$(field total_bytes "$res")" "...and server bytes == client total_bytes"
 else
   ok 0 "non-root RLIMIT_MEMLOCK: no user nobody that can run the server # SKIP"
 fi

@@ -40,7 +40,7 @@ fake_env=(env TMPDIR="$SCR" CB_BIN_DIR="$CB_BIN_DIR" CB_SSH="$FAKE" FAKE_SSH_NET
 # fake_sweep ARGS...: the sweep in the client namespace against the fake server host
 fake_sweep() {
   ip netns exec "$CB_NS_CLIENT" "${fake_env[@]}" timeout 150 bash run_experiments.sh --server-host root@fakehost \
-    --server-addr "$SRV_IP" "$@"
+    --server-addr "$SRV_IP" --footprints none "$@"
 }
 col() { awk -F, -v name="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i; next } { print $c }' "$2"; }
 all_rows_have() { awk -F, -v n="$2" 'NF != n { bad = 1 } END { exit bad }' "$1"; }
@@ -165,7 +165,7 @@ is "$(scratch_left)" "" "unreachable host: nothing left in the scratch directory
 # --- 4. perf missing on the server host: runs without it, says so once, cells empty --------------
 out=$tmp/f4/results.csv
 log=$(ip netns exec "$CB_NS_CLIENT" "${fake_env[@]}" CB_PERF=/nonexistent/perf bash run_experiments.sh \
-  --server-host fakehost --server-addr "$SRV_IP" --server-dir cb --impls A1 --sizes 4K --threads 1 --no-rr \
+  --server-host fakehost --server-addr "$SRV_IP" --server-dir cb --impls A1 --sizes 4K --threads 1 --no-rr --footprints none \
   --reps 1 --duration 0.5 --pin 0:0 --no-plots --out "$out" 2>&1); rc=$?
 is "$rc" 0 "perf missing on the server host: the sweep still runs"
 is "$(grep -c 'perf is missing or cannot count on fakehost' <<<"$log")" 1 "and says so once"
@@ -212,7 +212,7 @@ interrupt() {
 exits0=$(grep -c '^ctl-exit ' "$tmp/fake.log")
 set -m   # job control on: a background job of a script would otherwise start with SIGINT ignored
 ip netns exec "$CB_NS_CLIENT" "${fake_env[@]}" bash run_experiments.sh --server-host root@fakehost --server-addr "$SRV_IP" \
-  --server-dir cb --impls A1,A3 --sizes 64K --threads 2 --duration 3 --rr-duration 3 --reps 2 --no-plots \
+  --server-dir cb --impls A1,A3 --sizes 64K --threads 2 --duration 3 --rr-duration 3 --reps 2 --footprints none --no-plots \
   --out "$tmp/f5/results.csv" >"$tmp/f5.log" 2>&1 &
 pid=$!
 set +m
@@ -273,7 +273,7 @@ EOF
   real_env=(env TMPDIR="$SCR" CB_BIN_DIR="$CB_BIN_DIR" CB_SSH="ssh -F $k/ssh_config")
   out=$tmp/r1/results.csv
   log=$(ip netns exec "$CB_NS_SERVER" "${real_env[@]}" timeout 150 bash run_experiments.sh --server-host root@127.0.0.1 \
-    --server-dir "$CB_BIN_DIR" --quick --impls A1,A3 --sizes 64K --no-plots --out "$out" 2>&1); rc=$?
+    --server-dir "$CB_BIN_DIR" --quick --impls A1,A3 --sizes 64K --footprints none --no-plots --out "$out" 2>&1); rc=$?
   is "$rc" 0 "${REAL_CHECKS[0]}"
   [ "$rc" = 0 ] || printf '%s\n' "$log" | tail -n 15 | sed 's/^/#   /'
   check "${REAL_CHECKS[1]}" bash -c "[ \$(wc -l <'$out') = 9 ] && awk -F, 'NF != $NCOL { bad = 1 } END { exit bad }' '$out'"

@@ -52,7 +52,7 @@ static struct outcome run_child(void (*fn)(int, char **), char **argv)
 static struct cb_client_opts copts;
 static struct cb_server_opts sopts;
 static void parse_client(int argc, char **argv) { optind = 0; cb_client_parse(argc, argv, "A2", &copts); }
-static void parse_server(int argc, char **argv) { optind = 0; cb_server_parse(argc, argv, "A2", &sopts); }
+static void parse_server(int argc, char **argv) { optind = 0; cb_server_parse(argc, argv, "A2", NULL, &sopts); }
 
 static int count_lines(const char *s)
 {
@@ -100,9 +100,22 @@ static void test_options(void)
 
 	char *a3[] = { "A2_server", "-p", "0", "-n", "4", "-b", "127.0.0.1", "-q", NULL };
 	optind = 0;
-	cb_server_parse(8, a3, "A2", &sopts);
+	cb_server_parse(8, a3, "A2", NULL, &sopts);
 	ok(sopts.port == 0 && sopts.clients == 4 && !strcmp(sopts.bind_addr, "127.0.0.1") && sopts.quiet,
 	   "server options");
+	ok(sopts.footprint == 0, "--footprint defaults to 0: one message (hot)");
+	char *fp1[] = { "A2_server", "--footprint", "256M", NULL };
+	optind = 0;
+	cb_server_parse(3, fp1, "A2", NULL, &sopts);
+	ok(sopts.footprint == 256ull << 20, "--footprint 256M");
+	char *fp2[] = { "A2_server", "--mem-budget=4G", "--footprint=1g", NULL };
+	optind = 0;
+	cb_server_parse(3, fp2, "A2", NULL, &sopts);
+	ok(sopts.footprint == 1ull << 30 && sopts.mem_budget == 4ull << 30, "--footprint=1g, --mem-budget=4G: G suffix");
+	char *fp3[] = { "A2_server", "--mem-budget", "2M", "--footprint", "2097152", NULL };
+	optind = 0;
+	cb_server_parse(5, fp3, "A2", NULL, &sopts);
+	ok(sopts.footprint == 2ull << 20, "--footprint equal to the budget is accepted");
 
 	struct { char *argv[8]; const char *names; } bad[] = {
 		{ { "c", NULL }, "-H/--host" },
@@ -143,6 +156,14 @@ static void test_options(void)
 		{ { "s", "-n", "1x", NULL }, "-n/--clients" },
 		{ { "s", "-b", "", NULL }, "-b/--bind" },
 		{ { "s", "--clients", NULL }, "--clients" },
+		{ { "s", "--footprint", "-1", NULL }, "--footprint" },
+		{ { "s", "--footprint", "1T", NULL }, "--footprint" },
+		{ { "s", "--footprint", "1.5M", NULL }, "--footprint" },
+		{ { "s", "--footprint", "", NULL }, "--footprint" },
+		{ { "s", "--footprint", "65G", NULL }, "--footprint" },
+		{ { "s", "--footprint", "99999999999G", NULL }, "--footprint" },
+		{ { "s", "--mem-budget", "1M", "--footprint", "2M", NULL }, "--footprint" },
+		{ { "s", "--footprint", NULL }, "--footprint" },
 	};
 	for (size_t i = 0; i < sizeof(sbad) / sizeof(sbad[0]); i++)
 		expect_usage_error(parse_server, sbad[i].argv, sbad[i].names, "server bad option");

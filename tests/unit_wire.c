@@ -37,9 +37,10 @@ static void test_hello(void)
 		st[7] = 1;
 		ok(!cb_start_check(st), "a start message with a non-zero reserved byte is refused");
 	}
-	for (unsigned st = CB_OK; st <= CB_NO_ZEROCOPY; st++)
+	for (unsigned st = CB_OK; st <= CB_UNAVAILABLE; st++)
 		ok(strcmp(cb_status_str(st), "unknown status") != 0, "status %u has a text: %s", st,
 		   cb_status_str(st));
+	ok(strcmp(cb_status_str(CB_UNAVAILABLE + 1), "unknown status") == 0, "a status past the last is unknown");
 	back = h, back.msg_size = CB_MIN_SIZE - 1;
 	ok(cb_hello_check(&back) == CB_BAD_SIZE, "size below minimum refused");
 	back = h, back.msg_size = 0xffffffffu;
