@@ -68,7 +68,7 @@ SWEEP_CYCLES=987654321
   CB_BIN_DIR=$TMP/fakebin CB_PERF=$ROOT/tests/fixtures/perf/fake-perf FAKE_PERF_CYCLES=$SWEEP_CYCLES \
     CB_FAKE_LOG=$TMP/sweep.lines CB_PORT_BASE=21000 \
     timeout 240 bash "$ROOT/run_experiments.sh" --no-netns --no-profile --no-plots --impls A3 --sizes 4096 \
-    --threads 2 --duration 1 --no-rr --reps 3 --out "$TMP/sweep/results.csv" >"$TMP/sweep.log" 2>&1
+    --threads 2 --duration 1 --no-rr --footprints none --reps 3 --out "$TMP/sweep/results.csv" >"$TMP/sweep.log" 2>&1
   echo $? >"$TMP/sweep.rc"
 ) &
 sweep_job=$!

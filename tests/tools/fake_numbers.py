@@ -62,7 +62,8 @@ def server(impl, args):
                 size = int(v)
     msgs = total // size
     line = (f"result impl={impl} side=server clients={n} rejected=0 errors=0 bytes={total} messages={msgs} "
-            f"cpu_s={rng.uniform(0.1, 2):.3f} busy=0 mem_peak=65536 mem_budget=1073741824 max_clients=256")
+            f"cpu_s={rng.uniform(1, 2):.3f} send_cpu_s={rng.uniform(0.1, 0.9):.3f} busy=0 mem_peak=65536 "
+            f"mem_budget=1073741824 max_clients=256 footprint=0")
     if impl == "A3":
         done = msgs + rng.randint(1, 50)
         line += (f" zc_sends={done} zc_completions={done} zc_copied={rng.randint(1, done - 1)} zc_enobufs=0"

@@ -321,8 +321,14 @@ def cmd_sweep(a):
         sbytes = int(sv["bytes"])
         c.that(float(row.get("task_clock_ms") or "nan") == a.task_clock_ms,
                f"{at}: task_clock_ms={row.get('task_clock_ms')!r}, perf said {a.task_clock_ms}")
-        for col, raw, scale in (("cpu_ns_per_byte", row.get("task_clock_ms"), 1e6),
-                                ("cycles_per_byte", row.get("cycles"), 1)):
+        per_byte = [("cpu_ns_per_byte", row.get("task_clock_ms"), 1e6), ("cycles_per_byte", row.get("cycles"), 1)]
+        if "send_cpu_ns_per_byte" in row:
+            per_byte.append(("send_cpu_ns_per_byte", sv.get("send_cpu_s"), 1e9))
+        if "footprint_bytes" in row:
+            # the main grid sends from one message: its footprint is the message size
+            c.that(row["footprint_bytes"] == row.get("msg_size"),
+                   f"{at}: footprint_bytes={row['footprint_bytes']!r}, msg_size={row.get('msg_size')!r}")
+        for col, raw, scale in per_byte:
             if raw in (None, ""):
                 c.that(row.get(col) == "", f"{at}: {col}={row.get(col)!r} without its raw count")
                 continue
@@ -332,11 +338,11 @@ def cmd_sweep(a):
                    f"{at}: {col}={row.get(col)!r}, {raw} x {scale:g} / server bytes {sbytes} = {exact:.9g}")
         if a.cycles is not None:
             c.that(row.get("cycles") == str(a.cycles), f"{at}: cycles={row.get('cycles')!r}, perf said {a.cycles}")
-        key = (row.get("impl"), row.get("mode"), row.get("msg_size"), row.get("threads"))
+        key = (row.get("impl"), row.get("mode"), row.get("msg_size"), row.get("threads"), row.get("footprint_bytes", ""))
         configs.setdefault(key, []).append(row.get("rep"))
     for key, reps in sorted(configs.items()):
         c.that(sorted(reps, key=lambda x: int(x or 0)) == [str(i) for i in range(1, a.reps + 1)],
-               f"{' '.join(key)}: reps {reps}, want 1..{a.reps} once each")
+               f"{' '.join(k for k in key if k)}: reps {reps}, want 1..{a.reps} once each")
     return c.done()
 
 
