@@ -90,9 +90,9 @@ run_counted() {
   port=$(wait_listening "$k.srv.out")
   echo "$port" >"$k.port"
   if [ -n "$sample" ]; then
-    "${RT[@]}" "$PY" "$TOOLS/tcp_sampler.py" --dport "$port" --out "$k.samples" --max-seconds 60 &
+    "${RT[@]}" "$PY" "$TOOLS/tcp_sampler.py" --dport "$port" --out "$k.samples" --max-seconds 60 2>"$k.sampler.err" &
     spid=$!
-    for _ in $(seq 250); do [ -s "$k.samples" ] && break; sleep 0.02; done   # a look before the client
+    for _ in $(seq 1500); do [ -s "$k.samples" ] && break; sleep 0.02; done   # a look before the client
   fi
   CB_TCP_COUNT_LOG=$k.counts LD_PRELOAD=$COUNT_SO "$BIN/${impl}_client" -H 127.0.0.1 -p "$port" -m "$mode" \
     -s "$size" -t 2 -d "$d" >"$k.cli.out" 2>"$k.cli.err"
@@ -148,6 +148,7 @@ if [ "$shims" = 1 ]; then run_merge & jobs_of_round+=($!); fi
 scene_took "round 2: independent receiver, slowed thread"
 
 # ---- 1 + 2. the kernel's counts, every technique, stream and rr -------------------------------
+declare -A rate_rc   # the rate check's exit status per technique (3: the window could not be placed)
 if [ "$shims" = 1 ]; then
   for impl in "${TECHS[@]}"; do
     for mode in stream rr; do
@@ -162,8 +163,11 @@ if [ "$shims" = 1 ]; then
         kernel --counts "$k.counts" --port "$port" --client "$CLI" --server "$SRV" --server-log "$k.srv.err"
       [ "$mode" = stream ] || continue
       out=$("${NUM[@]}" rate --samples "$k.samples" --counts "$k.counts" --port "$port" --duration "$d" --client "$CLI" 2>&1); rc=$?
-      ok "$rc" "$impl stream x2: gbps within the rate the kernel's counts give over the window placed on the test's clock"
+      what="$impl stream x2: gbps within the rate the kernel's counts give over the window placed on the test's clock"
+      if [ "$rc" = 3 ]; then ok 0 "$what # SKIP ${out#numbers: }"; else ok "$rc" "$what"; fi
+      rate_rc[$impl]=$rc
       sed -n 1,6p <<<"$out" | sed 's/^/#   /'
+      [ "$rc" = 0 ] || diag "$(wc -l <"$k.samples") looks from $(sed -n '1s/ .*//p' "$k.samples") to $(sed -n '$s/ .*//p' "$k.samples"), the most sockets seen $(awk '$3 > m { m = $3 } END { print m + 0 }' "$k.samples"); sampler: $(sed -n 1,3p "$k.sampler.err" | tr '\n' '|')"
     done
   done
   numbers_run
@@ -236,10 +240,12 @@ if [ "$shims" = 1 ]; then
   awk '!done && /^tcp .* bytes_received=[1-9]/ { sub(/bytes_received=/, "bytes_received=1"); done = 1 } 1' "$k.counts" >"$TMP/v.counts"
   numbers_fails_later "numbers.py kernel: one socket's count with a digit more fails" \
     kernel --counts "$TMP/v.counts" --port "$SPORT" --client "$CLI" --server "$SRV" --server-log "$k.srv.err"
-  g=$(field gbps "$CLI") b=$(field bytes "$CLI")
-  v=$(sed "s/ gbps=$g / gbps=$(awk -v g="$g" 'BEGIN { printf "%.3f", 10 * g }') /; s/ bytes=$b / bytes=$((10 * b)) /" <<<"$CLI")
-  numbers_fails_later "numbers.py rate: ten times the bytes and gbps over the same window fail" \
-    rate --samples "$k.samples" --counts "$k.counts" --port "$SPORT" --duration 0.5 --client "$v"
+  if [ "${rate_rc[A1]:-}" = 0 ]; then   # (a window the looks could not place judges nothing)
+    g=$(field gbps "$CLI") b=$(field bytes "$CLI")
+    v=$(sed "s/ gbps=$g / gbps=$(awk -v g="$g" 'BEGIN { printf "%.3f", 10 * g }') /; s/ bytes=$b / bytes=$((10 * b)) /" <<<"$CLI")
+    numbers_fails_later "numbers.py rate: ten times the bytes and gbps over the same window fail" \
+      rate --samples "$k.samples" --counts "$k.counts" --port "$SPORT" --duration 0.5 --client "$v"
+  fi
 fi
 numbers_run
 done_testing
