@@ -46,7 +46,7 @@ unit: $(UNITS)
 # with the tests: installed first when missing (as root; otherwise their checks say SKIP).
 test:
 	@bash tests/install_deps.sh || echo "make test: test tools missing (above): the checks that need them SKIP"
-	$(MAKE) all unit tests/bin/cb_peer tests/bin/fail_zerocopy.so tests/bin/no_uring tests/bin/zc_faults.so
+	$(MAKE) all unit tests/bin/cb_peer $(SHIMS) tests/bin/no_uring tests/bin/zc_faults.so
 	bash tests/run.sh
 
 # What running needs (compiler, perf, iproute2, matplotlib, liburing...), from the distribution's

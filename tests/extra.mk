@@ -28,8 +28,10 @@ tests/bin/cb_peer: tests/tools/cb_peer.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p tests/bin
 	$(CC) $(CFLAGS) -o $@ tests/tools/cb_peer.c $(LIB_SRC) $(LDFLAGS) -lm
 
-# An LD_PRELOAD shim that makes setsockopt(SO_ZEROCOPY) fail (tests/t_truth.sh).
-tests/bin/fail_zerocopy.so: tests/tools/fail_zerocopy.c
+# LD_PRELOAD shims: setsockopt(SO_ZEROCOPY) made to fail (tests/t_truth.sh); the kernel's
+# TCP_INFO counts read as each socket is closed, and one client thread made slow (t_numbers.sh).
+SHIMS := tests/bin/fail_zerocopy.so tests/bin/tcp_count.so tests/bin/slow_thread.so
+$(SHIMS): tests/bin/%.so: tests/tools/%.c
 	@mkdir -p tests/bin
 	$(CC) -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
 

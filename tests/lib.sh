@@ -42,8 +42,55 @@ need_programs() {
 
 need_root() { [ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces)"; }
 
+# Every technique: the loops over techniques (t_integration, t_numbers) run these; a new one
+# joins them by its name here.
+# shellcheck disable=SC2034 # read by the tests that source this file
+TECHS=(A1 A2 A3 A4)
+
 # field NAME LINE: value of key=value field NAME in a result line
 field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p" | sed -n 1p; }
+
+# py: the Python 3 interpreter itself, resolved once (PY): through a pyenv shim every start
+# costs a shell and, on a loaded machine, up to seconds.
+py() {
+  [ -n "${PY:-}" ] || PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || PY=python3
+  "$PY" "$@"
+}
+# numbers DESCRIPTION ARGS...: one check by tests/tools/numbers.py ARGS (a result line's own
+# arithmetic, and the oracles of docs/reliability.md); what it found, as diagnostics.
+numbers() {
+  local desc=$1 out rc
+  shift
+  out=$(py "$ROOT/tests/tools/numbers.py" "$@" 2>&1); rc=$?
+  ok "$rc" "$desc"
+  [ "$rc" = 0 ] || sed -n 1,12p <<<"$out" | sed 's/^/#   /'
+}
+# numbers_later DESCRIPTION ARGS...: the same check, queued; numbers_run runs every queued one
+# with one Python start (on a loaded machine a start costs up to a second) and reports them in
+# order. The arguments must hold no tab (result lines have none).
+numbers_later() {
+  [ -n "${NUMBERS_QUEUE:-}" ] || NUMBERS_QUEUE=$(mktemp)
+  local IFS=$'\t'
+  printf '%s\n' "$*" >>"$NUMBERS_QUEUE"
+}
+numbers_fails_later() { # ... a check that must fail (the checker's own tests)
+  local desc=$1
+  shift
+  numbers_later "!$desc" "$@"
+}
+numbers_run() {
+  local out line
+  [ -s "${NUMBERS_QUEUE:-}" ] || return 0
+  out=$(py "$ROOT/tests/tools/numbers.py" batch "$NUMBERS_QUEUE" 2>&1)
+  while IFS= read -r line; do
+    case "$line" in
+      "ok "*) ok 0 "${line#ok }" ;;
+      "not ok "*) ok 1 "${line#not ok }" ;;
+      *) echo "$line" ;;
+    esac
+  done <<<"$out"
+  rm -f "$NUMBERS_QUEUE"; NUMBERS_QUEUE=""
+}
 
 # Where the programs under test are: the repo root, or a sanitizer build
 # directory when tests/t_sanitize.sh re-runs the suite (CB_BIN=build-asan).

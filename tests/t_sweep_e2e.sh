@@ -91,6 +91,10 @@ check "A3 rows carry zero-copy counts, A1 rows leave them empty" bash -c \
 check "no text in numeric cells" bash -c "[ \"\$(tail -n +2 '$out' | cut -d, -f3-27,29,33-34 | grep -c '[^0-9.,]')\" = 0 ]"
 check "zc_copied_pct = zc_copied / zc_completions x 100 in A3 rows, empty in A1 rows" bash -c \
   "awk -F, 'NR > 1 && ((\$1 == \"A3\" && \$29 != sprintf(\"%.2f\", 100 * \$23 / \$22)) || (\$1 == \"A1\" && \$29 != \"\")) { bad = 1 } END { exit !(NR > 1 && !bad) }' '$out'"
+# veth: the kernel copies every zero-copy send for the receiver in the other namespace and flags
+# each completion SO_EE_CODE_ZEROCOPY_COPIED (a reader that inverted the flag would write 0.00)
+is "$(paste -d' ' <(col impl "$out") <(col zc_copied_pct "$out") | sed -n 's/^A3 //p' | sort -u)" 100.00 \
+  "veth: zc_copied_pct = 100.00 in every A3 row (every completion flagged copied by the kernel)"
 me=$(uname -n | sed 's/[^A-Za-z0-9._-]/_/g')
 is "$(col server_host "$out" | sort -u),$(col client_host "$out" | sort -u),$(col path "$out" | sort -u)" "$me,$me,veth" \
   "namespaces: server_host = client_host = this host, path veth, in every row"

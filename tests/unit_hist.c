@@ -49,6 +49,40 @@ static void test_hist(void)
 	ok(cb_hist_quantile(h2, 0.5) == 5 && cb_hist_quantile(h2, 0.99) == 7, "small values exact");
 	cb_hist_merge(h2, h);
 	ok(h2->count == 100002 && h2->max == 1000000, "merge adds counts, keeps max");
+	/*
+	 * The client merges its threads in order: the larger maximum may be the one already
+	 * merged (a merge that copies the other's max loses it) or the one coming in. Both
+	 * orders give one histogram of all the values: counts, max and quantiles alike.
+	 */
+	{
+		struct cb_hist *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+		struct cb_hist *ab = calloc(1, sizeof(*ab)), *ba = calloc(1, sizeof(*ba));
+		struct cb_hist *all = calloc(1, sizeof(*all));
+		bool same = true;
+
+		for (uint64_t v = 1; v <= 1000; v++) {      /* a slow thread: 1..1000 ms, a few */
+			cb_hist_add(a, v * 1000000);
+			cb_hist_add(all, v * 1000000);
+		}
+		for (uint64_t v = 1; v <= 99000; v++) {     /* a fast one: 20..40 us, many */
+			cb_hist_add(b, 20000 + v % 20000);
+			cb_hist_add(all, 20000 + v % 20000);
+		}
+		cb_hist_merge(ab, a);
+		cb_hist_merge(ab, b);
+		cb_hist_merge(ba, b);
+		cb_hist_merge(ba, a);
+		ok(ab->max == 1000000000 && ba->max == 1000000000,
+		   "merge keeps the larger max whichever side has it (%llu, %llu)",
+		   (unsigned long long)ab->max, (unsigned long long)ba->max);
+		for (double q = 0.01; q < 1.0; q += 0.01)
+			same &= cb_hist_quantile(ab, q) == cb_hist_quantile(all, q) &&
+				cb_hist_quantile(ba, q) == cb_hist_quantile(all, q);
+		ok(same && ab->count == all->count && ba->count == all->count &&
+		   cb_hist_quantile(ab, 0.999) > 1000000 && cb_hist_quantile(ab, 0.5) < 41000,
+		   "merged in either order = one histogram of every value (p1..p99, p99.9 in the slow thread's range)");
+		free(a), free(b), free(ab), free(ba), free(all);
+	}
 	struct cb_hist *empty = calloc(1, sizeof(*empty));
 	ok(cb_hist_quantile(empty, 0.5) == 0, "empty histogram gives 0");
 	free(h), free(h2), free(empty);
