@@ -133,6 +133,13 @@ fi
 log=$(CB_PERF="$ROOT/tests/fixtures/perf/fake-perf" timeout 60 bash run_experiments.sh --quick \
   --impls A1 --sizes 1024 --threads 1 --no-rr --footprints none --no-plots --out "$d1/results.csv" 2>&1); rc=$?
 is "$rc" 0 "--quick sweep exits 0"
-if grep -q 'profile' <<<"$log"; then ok 1 "--quick does not profile unless --profile"; else ok 0 "--quick does not profile unless --profile"; fi
+# The plan names the phase as off; nothing else may speak of profiling, and no profiles.csv appears.
+rest=$(grep -v -E '^ +profile +0 ' <<<"$log" || true)
+if grep -q -i 'profil' <<<"$rest" || [ -e "$d1/profiles.csv" ]; then
+  ok 1 "--quick does not profile unless --profile"
+else
+  ok 0 "--quick does not profile unless --profile"
+fi
+like "$log" "profile +0 .*off \\(--profile turns it on\\)" "--quick: the plan says the profile phase is off"
 is "$(ns_left)" 0 "no namespace left at the end"
 done_testing
