@@ -426,7 +426,7 @@ is_posnum() { [[ "$1" =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk -v v="$1" 'BEGIN { exit !
 # in_window SEC: SEC is a measured window the client takes (-d: 0.01..86400 s)
 in_window() { [[ "$1" =~ ^[0-9]{1,5}(\.[0-9]+)?$ ]] && awk -v v="$1" 'BEGIN { exit !(v >= 0.01 && v <= 86400) }'; }
 
-# check_out_dir: OUT's directory exists or can be made (a dry run removes what it made), and it is
+# check_out_dir: OUT's directory exists or can be made (what the check makes, it removes), and it is
 # not the committed results' directory unless OUT is the committed results.csv itself: the side
 # files (profiles.csv, plots/) of any other CSV there would replace the committed ones.
 check_out_dir() {
@@ -440,8 +440,8 @@ check_out_dir() {
   top=$dir
   while [ ! -e "$(dirname "$top")" ]; do top=$(dirname "$top"); done
   why=$(mkdir -p -- "$dir" 2>&1) || opt_err "--out: cannot make directory '$dir': ${why##*: }"
-  [ "$OPT_DRY_RUN" = 1 ] || [ "$OPT_PLOTS_ONLY" = 1 ] || return 0
-  # a dry run leaves no trace: remove the directories it just made, deepest first
+  # Only a check: remove what it just made, deepest first, so a run that stops before its sweep
+  # (a dry run, an unreachable server host) leaves no trace; the sweep makes it again to write.
   while :; do rmdir -- "$dir" 2>/dev/null || break; [ "$dir" = "$top" ] && break; dir=$(dirname "$dir"); done
 }
 
