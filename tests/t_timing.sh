@@ -34,6 +34,12 @@ wait_for() { # wait_for SECONDS COMMAND...: poll every 50 ms
   until "$@"; do [ "$(date +%s%N)" -ge "$end" ] && return 1; sleep 0.05; done
 }
 has_line() { [ "$(grep -cE -- "$1" "$2")" -ge "${3:-1}" ]; }
+# client_has_bytes: the shaped-link client's socket (in $CNS, to the server's $SRV_PORT) has received data
+client_has_bytes() {
+  local out
+  out=$(nsenter -t "$CNS" -n -- ss -tinH dst 10.82.0.1 dport = ":$SRV_PORT")
+  [[ $out =~ bytes_received:[1-9] ]]
+}
 # send_q_stuck PORT: the server side of the connection on PORT holds more than a megabyte
 # unacknowledged, the same 300 ms later: nothing is acknowledged any more, the reader's window is shut.
 send_q() { ss -Htn state established "( sport = :$1 )" | awk '{ print $2; exit }'; }
@@ -207,7 +213,7 @@ slow_one() {
   # On this lossy link a connection can spend seconds in retransmission back-off before its first
   # byte arrives (A4 once had 0 bytes after 1.5 s beside other work): the Ctrl-C comes once the
   # client's socket has received data, so the scene is the one it claims.
-  wait_for 15 bash -c "nsenter -t $CNS -n -- ss -tinH dst 10.82.0.1 dport = :$SRV_PORT | grep -q 'bytes_received:[1-9]'"
+  wait_for 15 client_has_bytes
   sleep 0.5
   t=$(date +%s%N)
   kill -INT "$c"; wait "$c"; RC=$?
