@@ -7,6 +7,7 @@
 #    returns to within 20% of idle;
 #  - pthread_create failing (EAGAIN, a low RLIMIT_NPROC as a non-root user) refuses those
 #    connections as busy and the server keeps serving.
+# lane: beside (its network namespace is its own (unshare -n), its files are in a temporary directory); tests/run.sh runs it beside the others
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"

@@ -2,6 +2,7 @@
 # analysis/datapath.py: the data-path figures. The five PNGs are written; the figures' CONTENT is
 # checked on the description the drawing consumes (who copies, where, how often, what is pinned,
 # how the completion comes back), the measured-share annotation, and plots.py's guarded call.
+# lane: beside (no network, no process of the programs: files and tools only); tests/run.sh runs it beside the others
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"

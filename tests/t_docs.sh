@@ -4,6 +4,7 @@
 # no page points at text that is not there ("above", a README snippet, README.md for what
 # docs/programs.md defines); every sweep option is in docs/pipeline.md; the README's assignment
 # section gives each question's section of the report and the one command that checks a machine.
+# lane: beside (no network, no process of the programs: files and tools only); tests/run.sh runs it beside the others
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"

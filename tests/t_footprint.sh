@@ -5,6 +5,7 @@
 # count against --mem-budget: a connection that does not fit now is told busy, one that could
 # never fit is refused with its own status, both named on the client's one line. Bad values
 # of --footprint are t_options' (exit 2). Re-run under ASan and TSan by t_sanitize.
+# lane: beside (its network namespace is its own (unshare -n), its files are in a temporary directory); tests/run.sh runs it beside the others
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 source "$(dirname "$0")/lib.sh"

@@ -3,6 +3,7 @@
 # its answers and figures, on synthetic rows and on the report fixtures (a real footprint
 # sub-sweep without counters, and the same rows with counters): tests/footprint_checks.py, as TAP;
 # then the command line run_experiments.sh calls.
+# lane: beside (no network, no process of the programs: files and tools only); tests/run.sh runs it beside the others
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"

@@ -4,6 +4,7 @@
 # for FUZZ_TIME seconds (default 10) from the seed corpus in tests/corpus/.
 # New inputs go to a temporary directory, never into the repository; a crash
 # leaves its input in build-fuzz/ (crash-*) and fails the test.
+# lane: beside (no network, no process of the programs: files and tools only); tests/run.sh runs it beside the others
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"

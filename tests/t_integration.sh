@@ -3,6 +3,7 @@
 # --verify; the server's bytes equal the client's, nothing fails verification,
 # and A3's and A4's completions equal their zero-copy sends with none missing;
 # A4 also at queue depths 1 and 256 (a chain as long as the ring allows).
+# lane: beside (its network namespace is its own (unshare -n), its files are in a temporary directory); tests/run.sh runs it beside the others
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 source "$(dirname "$0")/lib.sh"

@@ -3,6 +3,7 @@
 # and an rr connection (2 threads each, --verify), the server exiting by
 # itself after -n. No memory errors, nothing definitely or indirectly lost.
 # Private netns.
+# lane: beside (its network namespace is its own (unshare -n), its files are in a temporary directory); tests/run.sh runs it beside the others
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"

@@ -15,6 +15,7 @@
 #     column is what the result lines said (stand-in programs printing all-different numbers);
 #     the per-byte columns recomputed from their raw columns.
 # Every result line met here also passes numbers.py's internal checks (as in t_integration).
+# lane: beside (its network namespace is its own (unshare -n), its files are in a temporary directory); tests/run.sh runs it beside the others
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"

@@ -2,6 +2,7 @@
 # The sweep's perf handling (run_experiments.sh, sourced): parsing `perf stat -x,` outputs
 # (fixtures in tests/fixtures/perf), perf's counts coming back from the server side, and starting
 # the server again when perf refuses an event.
+# lane: beside (no network, no process of the programs: files and tools only); tests/run.sh runs it beside the others
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"

@@ -2,6 +2,7 @@
 # plots.py on synthetic CSVs built here (with and without hardware counters), on the report fixtures
 # (tests/fixtures/report) and on bad CSVs; what each figure shows is checked on its spec (the data
 # the drawing consumes), not on pixels.
+# lane: beside (no network, no process of the programs: files and tools only); tests/run.sh runs it beside the others
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"

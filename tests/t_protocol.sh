@@ -3,6 +3,7 @@
 # against every server, in stream and rr, with and without verify; sequence numbers the server
 # must echo (the key's product wrapping at 64 bits); the byte balance per connection; and the
 # protocol's edges the document states: reserved bytes, breaking the protocol, abandoning.
+# lane: beside (its network namespace is its own (unshare -n), its files are in a temporary directory); tests/run.sh runs it beside the others
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"

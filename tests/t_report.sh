@@ -4,6 +4,7 @@
 # that change one thing each. The answers must follow the data, keep the shape a grader reads in five
 # minutes (a bold answer, one table, at most five lines of why per question; Q1-Q6 within 10 KB), and
 # none of the errors the grader quoted may come back.
+# lane: beside (no network, no process of the programs: files and tools only); tests/run.sh runs it beside the others
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"

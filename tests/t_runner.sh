@@ -3,6 +3,7 @@
 # runner over a scratch tree of fake tests: passes, a failure, a skipped check, a file that
 # skips entirely, a file that dies without a "not ok" line; the failure summary before the tally;
 # and .ci/run keeping its log outside the clone.
+# lane: beside (no network, no process of the programs: files and tools only); tests/run.sh runs it beside the others
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
@@ -27,6 +28,26 @@ check "summary: the failing check with the diagnostics after it" [ "${summary/"$
 like "$summary" "tests/t_d.sh \\(exit 3\\):" "summary: a file that died without a failing check, and its status"
 like "$summary" "segfault here" "summary: and its last lines"
 rm "$TMP/tests/t_c.sh" "$TMP/tests/t_d.sh"
+
+# The second lane: a file headed "# lane: beside" runs beside the others; its output comes after
+# theirs, whole, and it counts (and fails) like any other. TEST_LANES=1: one lane, in name order.
+printf '#!/bin/sh\n# lane: beside\nsleep 1; echo "ok 1 - g"\necho "not ok 2 - h"\necho "#   why: h"\nexit 1\n' >"$TMP/tests/t_e.sh"
+printf '#!/bin/sh\nsleep 1; echo "ok 1 - i"\n' >"$TMP/tests/t_f.sh"
+t0=$(date +%s%N)
+out=$(CB_TESTS_ROOT=$TMP bash "$ROOT/tests/run.sh" 2>&1); rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+is "$(tail -n 1 <<<"$out") $rc" "4 passed, 1 failed, 2 skipped 1" "two lanes: every file counted, the beside file's failure too"
+order=$(grep -oE '^### tests/t_[a-z]\.sh$' <<<"$out" | tr '\n' ' ')
+is "$order" "### tests/t_a.sh ### tests/t_b.sh ### tests/t_f.sh ### tests/t_e.sh " "two lanes: the beside file's output after the others'"
+is "$(sed -n '/^### tests\/t_e.sh$/,/^### tests\/t_e.sh: /p' <<<"$out" | sed -n 2,4p)" $'ok 1 - g\nnot ok 2 - h\n#   why: h' \
+  "two lanes: its output whole, in one piece"
+like "$out" "failing: tests/t_e.sh" "two lanes: the beside file named among the failing"
+diag "two lanes, two files of 1 s each: ${ms} ms"
+out=$(TEST_LANES=1 CB_TESTS_ROOT=$TMP bash "$ROOT/tests/run.sh" 2>&1); rc=$?
+order=$(grep -oE '^### tests/t_[a-z]\.sh$' <<<"$out" | tr '\n' ' ')
+is "$order" "### tests/t_a.sh ### tests/t_b.sh ### tests/t_e.sh ### tests/t_f.sh " "TEST_LANES=1: one lane, in name order"
+is "$(tail -n 1 <<<"$out") $rc" "4 passed, 1 failed, 2 skipped 1" "TEST_LANES=1: the same tally"
+rm "$TMP/tests/t_e.sh" "$TMP/tests/t_f.sh"
 
 # .ci/run keeps every run's log outside the clone, the newest as last.log, and passes on the status.
 mkdir -p "$TMP/ci/.ci" "$TMP/ci/tests"

@@ -5,18 +5,21 @@
 # with CB_BIN pointing at the build (tests/lib.sh), and CB_QUICK=1 so the
 # loops are shorter (t_faults: 10 kills per technique instead of 100; t_scale:
 # 0.5 s windows). The C unit tests (tests/unit_*.c) are built and run too.
+# Which tests: those that drive the programs' threads, faults and memory (t_faults, t_hostile,
+# t_scale; t_footprint's message pools under ASan). t_options is not among them: its
+# usage errors end before any thread or buffer exists, and unit_opts runs the parser under both.
 # Every sanitizer report goes to a log file (log_path); any report fails.
 #
 #   bash tests/t_sanitize.sh            builds both, runs both (what `make test` does)
 #   make sanitize / make tsan           builds one, runs one (CB_SAN=asan|tsan, --run)
 # SAN_TESTS overrides the list of re-run tests; CB_QUICK=0 runs them in full.
+# lane: beside (its builds are build-asan/ and build-tsan/, its re-run tests each in a namespace of their own); tests/run.sh runs it beside the others
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 command -v clang >/dev/null || skip_all "clang not installed (make deps)"
 [ "$(id -u)" = 0 ] || skip_all "the re-run tests need root (network namespaces)"
-SAN_TESTS=${SAN_TESTS:-t_options t_faults t_hostile t_scale t_footprint}
 export CB_QUICK=${CB_QUICK:-1}
 if [ "${1:-}" = --run ] && [ -n "${CB_SAN:-}" ]; then
   sans=("$CB_SAN")
@@ -36,6 +39,8 @@ for san in "${sans[@]}"; do
   dir=$ROOT/build-$san
   [ -x "$dir/A1_server" ] || { ok 1 "$san: $dir is built"; continue; }
   mkdir -p "$LOGS/$san"
+  tests=${SAN_TESTS:-t_faults t_hostile t_scale}
+  [ "$san" = asan ] && [ -z "${SAN_TESTS:-}" ] && tests+=" t_footprint"
   export CB_BIN=$dir
   export ASAN_OPTIONS="log_path=$LOGS/$san/asan:detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1"
   export UBSAN_OPTIONS="log_path=$LOGS/$san/ubsan:print_stacktrace=1:halt_on_error=1"
@@ -47,7 +52,7 @@ for san in "${sans[@]}"; do
     ok "$([ "$rc" = 0 ] && [ "$f" = 0 ]; echo $?)" "$san: $(basename "$u") ($p passed, $f failed, exit $rc)"
     [ "$f" = 0 ] || grep -E '^not ok' <<<"$out" | sed -n 1,5p | sed 's/^/#   /'
   done
-  for t in $SAN_TESTS; do
+  for t in $tests; do
     start=$(date +%s)
     out=$(timeout 300 bash "tests/$t.sh" 2>&1); rc=$?
     p=$(grep -cE '^ok [0-9]+' <<<"$out"); f=$(grep -cE '^not ok [0-9]+' <<<"$out")

@@ -4,6 +4,7 @@
 # script that sets pipefail, no pipeline into a reader that may quit early
 # (`| grep -q`, `| head`): the writer then dies of SIGPIPE and the pipeline
 # fails at random (setup_netns.sh status said "not up" 17 times in 40 so).
+# lane: beside (no network, no process of the programs: files and tools only); tests/run.sh runs it beside the others
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"

@@ -5,6 +5,7 @@
 #  - clang-tidy, clang-analyzer-* and bugprone-* (minus the checks listed in
 #    OFF below, each with its reason): no finding beyond the KNOWN list, which
 #    names each accepted finding by file and check, with a count and why.
+# lane: beside (no network, no process of the programs: files and tools only); tests/run.sh runs it beside the others
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
