@@ -1017,12 +1017,26 @@ nic_words() {
   echo "$w"
 }
 
+# code_commit DIR: the commit the code in DIR is at, "-dirty" when a tracked file other than a
+# default run's own outputs (results.csv, its machine file, the profiles, plots/) differs from it:
+# the default run moves the committed results.csv aside before this is written, and that is not
+# a change to the code that measured.
+code_commit() {
+  local c changes
+  c=$(git -C "$1" rev-parse --short HEAD 2>/dev/null) || { echo unknown; return; }
+  changes=$(git -C "$1" status --porcelain --untracked-files=no -- . ':(exclude)results.csv' \
+    ':(exclude)results.machine.txt' ':(exclude)profiles.csv' ':(exclude)profiles_top.csv' \
+    ':(exclude)plots' 2>/dev/null) || { echo "$c-unknown"; return; }
+  [ -n "$changes" ] && c+="-dirty"
+  echo "$c"
+}
+
 write_machine_file() {
   local f=$1
   {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "command: $CMDLINE"
-    echo "git_commit: $(git -C "$CB_DIR" describe --always --dirty 2>/dev/null || echo unknown)"
+    echo "git_commit: $(code_commit "$CB_DIR")"
     # the machine perf measures: the server's
     echo "host: ${SRVP[host]:-$(uname -n)}"
     echo "kernel: ${SRVP[kernel]:-$(uname -sr)}"

@@ -110,6 +110,22 @@ is "$(per_byte 61.45 1000000 1048576)" "58.6033" "per_byte: task-clock ms -> ns 
 is "$(per_byte "" 1 1048576)" "" "per_byte: missing counter -> empty, not 0"
 is "$(per_byte 5 1 0)" "" "per_byte: zero bytes -> empty"
 is "$(steal_pct "1000 10" "2000 60")" "5.00" "steal_pct: delta steal / delta total"
+# The machine file's commit: a default run's own outputs moved or rewritten leave it clean; a
+# changed program (or script) makes it "-dirty".
+G=$(mktemp -d)
+git -C "$G" init -q && git -C "$G" config user.email t@t && git -C "$G" config user.name t
+mkdir -p "$G/plots" && echo a >"$G/A1_server.c" && echo r >"$G/results.csv" && echo p >"$G/plots/x.png" \
+  && echo m >"$G/results.machine.txt" && echo p >"$G/profiles.csv"
+git -C "$G" add -A && git -C "$G" commit -qm one
+head=$(git -C "$G" rev-parse --short HEAD)
+is "$(code_commit "$G")" "$head" "code_commit: a clean tree, the commit"
+mv "$G/results.csv" "$G/results.csv.prev"; echo q >"$G/plots/x.png"; echo n >"$G/results.machine.txt"; echo o >"$G/profiles.csv"
+is "$(code_commit "$G")" "$head" "code_commit: the run's own outputs moved aside or rewritten: still clean"
+echo b >>"$G/A1_server.c"
+is "$(code_commit "$G")" "$head-dirty" "code_commit: a changed program: -dirty"
+is "$(code_commit /)" "unknown" "code_commit: no repository: unknown"
+rm -rf "$G"
+
 check "run_experiments.sh is shellcheck-clean" shellcheck "$ROOT/run_experiments.sh"
 check "this test is shellcheck-clean" shellcheck "$ROOT/tests/t_perf_parse.sh" "$FX/fake-perf"
 done_testing
