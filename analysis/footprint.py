@@ -438,9 +438,12 @@ def q2_cache(rows, info):
                 f"repetitions' spread from one message to {fmt_size(fps[-1])} ({where}).")
         num["level"] = None
     else:
-        prev, fp, s, sp = widest_step(steps) or (*opens, next(x for f, x in steps if f == opens[0]))
-        lv = level_between(prev, fp, caches)
         hot = steps[0][1]
+        widest = widest_step(steps)
+        # Without one measurable step the ratio drifts: name where it is first measurably apart
+        # from the hot one, and compare with the hot ratio (the step's own start is within noise).
+        prev, fp, s, sp = widest or (*opens, hot)
+        lv = level_between(prev, fp, caches)
         first = (f"; it first parts from the hot ratio ({hot.med:.2f}) at {human(opens[1])} ({opens[2].med:.2f})"
                  if opens[1] != fp else "")
         num.update(level=lv[-1] if lv else None, opens_between=(prev, fp), first_opens=opens[:2],
@@ -449,9 +452,15 @@ def q2_cache(rows, info):
                     "a cache size this machine does not state" if not caches else "no stated cache size")
         head = (f"the {lv[-1]} level" if lv else "no cache level can be named (the machine states no cache sizes)"
                 if not caches else "no stated cache size lies in that step")
-        bold = (f"{label}: {head}. A2's CPU per byte parts most from A1's between footprints of "
-                f"{fp_word(prev, size)} and {human(fp)}, where the working set outgrows {crossing}: "
-                f"A2/A1 {sp.med:.2f} -> {s.med:.2f}{first}.")
+        if widest:
+            bold = (f"{label}: {head}. A2's CPU per byte parts most from A1's between footprints of "
+                    f"{fp_word(prev, size)} and {human(fp)}, where the working set outgrows {crossing}: "
+                    f"A2/A1 {sp.med:.2f} -> {s.med:.2f}{first}.")
+        else:
+            bold = (f"{label}: {head}. No single step between adjacent footprints parts A2's CPU per byte "
+                    f"from A1's measurably; the ratio drifts, and is measurably apart from the hot one only "
+                    f"from {human(fp)} on (after {fp_word(prev, size)}, the working set outgrowing {crossing}): "
+                    f"A2/A1 {hot.med:.2f} hot -> {s.med:.2f}.")
         why.append("Inference: the step where the two copies' costs part most is where the misses they pay differ "
                    "most, so the level whose size lies in that step is where counted misses would differ; a counter "
                    "would show it, here it is inferred. The proxy cannot tell cache misses from the TLB's (or a "

@@ -132,6 +132,14 @@ check("Q2 without cache sizes: the step, but no level named", a.numbers["level"]
 a = F.q2_cache(rows_for(lambda fp: 1.5 if fp >= 16 * M else 0.95), KNOWN)
 check("Q2: a gap opening at LLC/2 names L2 (the step from L2/2 to LLC/2 crosses L2)",
       a.numbers["level"] == "L2" and a.numbers["opens_between"] == (256 * K, 16 * M), a.numbers)
+drift = rows_for(lambda fp: {16 * K: 1.0, 256 * K: 0.98, 16 * M: 0.96, 256 * M: 0.94}[fp])
+for r in drift:  # A2's ratio +-1.5% per repetition: no adjacent step measurable, the ends are
+    if r["impl"] == "A2":
+        r["send_cpu_ns_per_byte"] *= 1 + 0.015 * (r["rep"] - 2)
+a = F.q2_cache(drift, UNKNOWN)
+check("Q2: a drift with no measurable step says so, against the hot ratio (never 'X -> X')",
+      "parts most" not in a.bold and "drifts" in a.bold and "A2/A1 1.00 hot -> " in a.bold
+      and a.numbers["opens_between"][1] in (16 * M, 256 * M), a.bold)
 a = F.q2_cache(rows_for(lambda fp: 0.95), KNOWN)
 check("Q2: no parting -> no level stands out", a.numbers["level"] is None and "no cache level stands out" in a.bold,
       a.bold)
