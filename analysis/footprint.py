@@ -564,12 +564,12 @@ def q3_threads(rows, info, cores=None):
         bold = f"Not judged: one repetition gives no spread ({mname} from {lo_t} to {hi_t} connections: {words})."
     elif more and not less:
         bold = (f"More connections cost more per byte when the data is cold ({measured}): from {lo_t} to {hi_t} "
-                f"connections {mname} grows {words}; measurably more at {human(cold)} for {', '.join(more)}.")
+                f"connections {mname} changes {words}; measurably more at {human(cold)} for {', '.join(more)}.")
     elif not more and not less:
         bold = (f"No measurable interaction between connections and footprint ({measured}): from {lo_t} to {hi_t} "
-                f"connections {mname} grows {words}, the same within the repetitions' spread.")
+                f"connections {mname} changes {words}, the same within the repetitions' spread.")
     else:
-        bold = (f"Mixed ({measured}): from {lo_t} to {hi_t} connections {mname} grows {words}; more when cold for "
+        bold = (f"Mixed ({measured}): from {lo_t} to {hi_t} connections {mname} changes {words}; more when cold for "
                 f"{', '.join(more) or 'none'}, less for {', '.join(less) or 'none'}.")
     num = {"source": src, "metric": metric, "threads": (lo_t, hi_t), "squeezed": squeezed, "more": more,
            "less": less, "growth": {i: {fp: s.med for fp, s in d.items()} for i, d in gr.items()}}
