@@ -457,10 +457,9 @@ def q2_cache(rows, info):
                     f"{fp_word(prev, size)} and {human(fp)}, where the working set outgrows {crossing}: "
                     f"A2/A1 {sp.med:.2f} -> {s.med:.2f}{first}.")
         else:
-            bold = (f"{label}: {head}. No single step between adjacent footprints parts A2's CPU per byte "
-                    f"from A1's measurably; the ratio drifts, and is measurably apart from the hot one only "
-                    f"from {human(fp)} on (after {fp_word(prev, size)}, the working set outgrowing {crossing}): "
-                    f"A2/A1 {hot.med:.2f} hot -> {s.med:.2f}.")
+            bold = (f"{label}: {head}. A2's CPU per byte relative to A1's drifts, with no measurable step "
+                    f"between adjacent footprints; it is measurably apart from the hot ratio from {human(fp)} "
+                    f"on: A2/A1 {hot.med:.2f} hot -> {s.med:.2f}.")
         why.append("Inference: the step where the two copies' costs part most is where the misses they pay differ "
                    "most, so the level whose size lies in that step is where counted misses would differ; a counter "
                    "would show it, here it is inferred. The proxy cannot tell cache misses from the TLB's (or a "
@@ -558,8 +557,8 @@ def q3_threads(rows, info, cores=None):
     less = [i for i, d in gr.items() if hot in d and cold in d and differs(d[cold], d[hot]) and d[cold].med < d[hot].med]
     judged = [i for i, d in gr.items() if hot in d and cold in d and d[hot].n >= 2 and d[cold].n >= 2]
     measured = "counted" if metric == "llc_per_kib" else "a measured proxy: CPU per byte, no miss counted"
-    words = ", ".join(f"{i} x{d[hot].med:.2f} hot, x{d[cold].med:.2f} at {human(cold)}"
-                      for i, d in gr.items() if hot in d and cold in d)
+    words = f"(hot -> at {human(cold)}) " + ", ".join(f"{i} x{d[hot].med:.2f} -> x{d[cold].med:.2f}"
+                                                      for i, d in gr.items() if hot in d and cold in d)
     if not judged:
         bold = f"Not judged: one repetition gives no spread ({mname} from {lo_t} to {hi_t} connections: {words})."
     elif more and not less:

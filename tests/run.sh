@@ -50,8 +50,8 @@ run_one() {
   local cmd=("$t")
   [[ "$t" == *.sh ]] && cmd=(bash "$t")
   limit=$per_test_timeout
-  # The sanitizer re-runs are four test files twice over: ~4 minutes here, several times that
-  # on a loaded machine.
+  # The sanitizer re-runs: five test files under sanitizers, ~4 minutes beside the other lane,
+  # several times that on a loaded machine.
   [[ "$t" == */t_sanitize.sh ]] && limit=$((per_test_timeout * 3))
   start=$(date +%s)
   timeout --kill-after=10 "$limit" "${cmd[@]}" >"$LANE/$key.out" 2>&1; rc=$?

@@ -5,8 +5,8 @@
 # with CB_BIN pointing at the build (tests/lib.sh), and CB_QUICK=1 so the
 # loops are shorter (t_faults: 10 kills per technique instead of 100; t_scale:
 # 0.5 s windows). The C unit tests (tests/unit_*.c) are built and run too.
-# Which tests: those that drive the programs' threads, faults and memory (t_faults, t_hostile,
-# t_scale; t_footprint's message pools under ASan). t_options is not among them: its
+# Which tests: those that drive the programs' faults and memory (ASan: t_faults, t_hostile,
+# t_footprint) and their threads (TSan: t_scale, t_hostile). t_options is not among them: its
 # usage errors end before any thread or buffer exists, and unit_opts runs the parser under both.
 # Every sanitizer report goes to a log file (log_path); any report fails.
 #
@@ -39,8 +39,10 @@ for san in "${sans[@]}"; do
   dir=$ROOT/build-$san
   [ -x "$dir/A1_server" ] || { ok 1 "$san: $dir is built"; continue; }
   mkdir -p "$LOGS/$san"
-  tests=${SAN_TESTS:-t_faults t_hostile t_scale}
-  [ "$san" = asan ] && [ -z "${SAN_TESTS:-}" ] && tests+=" t_footprint"
+  # ASan: the faults (every error path frees what it made), hostile peers and the footprint's
+  # message pools; TSan: 256 connections at once (t_scale) and hostile peers, where threads meet.
+  if [ "$san" = asan ]; then tests=${SAN_TESTS:-t_faults t_hostile t_footprint}
+  else tests=${SAN_TESTS:-t_scale t_hostile}; fi
   export CB_BIN=$dir
   export ASAN_OPTIONS="log_path=$LOGS/$san/asan:detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1"
   export UBSAN_OPTIONS="log_path=$LOGS/$san/ubsan:print_stacktrace=1:halt_on_error=1"
