@@ -340,14 +340,22 @@ if id nobody >/dev/null 2>&1 && su nobody -s /bin/sh -c "test -x '$BIN/A3_server
   is "$(field zc_enobufs_optmem "$sres")" 0 "...told apart from option-memory ENOBUFS (zc_enobufs_optmem=0)"
   is "$(field verify_errors "$res")" 0 "...and the data still verifies"
   # A4: io_uring charges each zero-copy send's pages to RLIMIT_MEMLOCK and fails it with
-  # ENOMEM past the limit; the send goes again once notifications give memory back.
-  su nobody -s /bin/bash -c "ulimit -l 256; exec '$BIN/A4_server' -p 0 -n 2" >"$TMP/m.out" 2>"$TMP/m.err" &
-  mpid=$!
-  wait_for 5 has_line '^listening' "$TMP/m.out"
-  mport=$(sed -n 's/^listening .*port=\([0-9]*\).*/\1/p' "$TMP/m.out")
-  res=$(timeout 30 "$BIN/A4_client" -H 127.0.0.1 -p "$mport" -s 64K -t 2 -d 1 --verify 2>/dev/null | grep '^result')
-  wait "$mpid"
-  sres=$(grep '^result' "$TMP/m.out")
+  # ENOMEM past the limit; the send goes again once notifications give memory back. Whether a
+  # second of sends goes past 256 KiB depends on the scheduling: a notification is returned in the
+  # sender's task work, and when each send waits for socket space its pages are given back before
+  # the next is pinned (a CI run beside the second test lane once had none). Up to 3 tries for a
+  # run that meets the limit; the other checks hold for every run and are made on the last.
+  for _try in 1 2 3; do
+    su nobody -s /bin/bash -c "ulimit -l 256; exec '$BIN/A4_server' -p 0 -n 2" >"$TMP/m.out" 2>"$TMP/m.err" &
+    mpid=$!
+    wait_for 5 has_line '^listening' "$TMP/m.out"
+    mport=$(sed -n 's/^listening .*port=\([0-9]*\).*/\1/p' "$TMP/m.out")
+    res=$(timeout 30 "$BIN/A4_client" -H 127.0.0.1 -p "$mport" -s 64K -t 2 -d 1 --verify 2>/dev/null | grep '^result')
+    wait "$mpid"
+    sres=$(grep '^result' "$TMP/m.out")
+    [ "$(field zc_enomem "$sres")" -gt 0 ] 2>/dev/null && break
+    diag "A4 under RLIMIT_MEMLOCK, try $_try: no send met the limit (zc_enomem=$(field zc_enomem "$sres"), bytes=$(field bytes "$sres"))"
+  done
   like "$(sed -n 1p "$TMP/m.out")" "zc_memlock_binds=1 zc_memlock_bytes=262144" "non-root A4: the first line says RLIMIT_MEMLOCK (256 KiB) binds"
   like "$(cat "$TMP/m.err")" "io_uring charges each zero-copy send's pages to RLIMIT_MEMLOCK" "...and stderr says what it means"
   ok "$([ "$(field zc_enomem "$sres")" -gt 0 ] 2>/dev/null; echo $?)" "...which counts the ENOMEM it caused (zc_enomem=$(field zc_enomem "$sres"))"
