@@ -341,10 +341,10 @@ if id nobody >/dev/null 2>&1 && su nobody -s /bin/sh -c "test -x '$BIN/A3_server
   is "$(field verify_errors "$res")" 0 "...and the data still verifies"
   # A4: io_uring charges each zero-copy send's pages to RLIMIT_MEMLOCK and fails it with
   # ENOMEM past the limit; the send goes again once notifications give memory back. Whether a
-  # second of sends goes past 256 KiB depends on the scheduling: a notification is returned in the
-  # sender's task work, and when each send waits for socket space its pages are given back before
-  # the next is pinned (a CI run beside the second test lane once had none). Up to 3 tries for a
-  # run that meets the limit; the other checks hold for every run and are made on the last.
+  # second of sends goes past 256 KiB depends on the scheduling (a CI run beside the second test
+  # lane once had none; why was not measured: how many sends were pinned at once is not visible).
+  # Up to 3 tries for a run that meets the limit; the other checks hold for every run and are made
+  # on the last.
   for _try in 1 2 3; do
     su nobody -s /bin/bash -c "ulimit -l 256; exec '$BIN/A4_server' -p 0 -n 2" >"$TMP/m.out" 2>"$TMP/m.err" &
     mpid=$!
