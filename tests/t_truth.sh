@@ -124,6 +124,8 @@ like "$(grep -A3 'static bool send_one' "$ROOT/src/server.c")" 'tech->send\(c, s
   "the frame passes the time it wants to send to every technique's send"
 
 # ---- 4. Ctrl-C in every phase -------------------------------------------------------------
+# ok_prompt: the check after int_after that the client exited within PROMPT_MS of the signal
+ok_prompt() { ok "$([ "$MS" -lt "$PROMPT_MS" ]; echo $?)" "...promptly (${MS} ms; 0.8 s is its own deadline, ${PROMPT_MS} ms the gate at any load)"; }
 int_after() { # int_after SECONDS CMD...: run CMD, SIGINT it after SECONDS; sets RC, MS (after the signal), OUT
   local secs=$1 p t
   shift
@@ -156,7 +158,7 @@ wait_for 5 test -s "$TMP/full.port"
 fport=$(cat "$TMP/full.port")
 int_after 0.5 "$BIN/A1_client" -H 127.0.0.1 -p "$fport" -d 5
 is "$RC" 130 "Ctrl-C while connect() waits: exit 130"
-ok "$([ "$MS" -lt "$PROMPT_MS" ]; echo $?)" "...promptly (${MS} ms; 0.8 s is its own deadline, ${PROMPT_MS} ms the gate at any load)"
+ok_prompt
 like "$OUT" "duration_s=0.000 .* gbps= msgs_per_s= .* cpu_pct=$" "...a result line with no rate or CPU share over the empty window"
 t=$(date +%s%N)
 err=$(timeout 20 "$BIN/A1_client" -H 127.0.0.1 -p "$fport" -d 5 --connect-timeout 0.5 2>&1 >/dev/null); rc=$?
@@ -168,7 +170,7 @@ fake --silent
 int_after 0.3 "$BIN/A1_client" -H 127.0.0.1 -p "$FPORT" -d 5
 kill "$FPID" 2>/dev/null; wait "$FPID" 2>/dev/null
 is "$RC" 130 "Ctrl-C while waiting for the hello reply: exit 130"
-ok "$([ "$MS" -lt "$PROMPT_MS" ]; echo $?)" "...promptly (${MS} ms; 0.8 s is its own deadline, ${PROMPT_MS} ms the gate at any load)"
+ok_prompt
 like "$OUT" "duration_s=0.000 .* gbps= msgs_per_s= .* cpu_pct=$" "...no rate over the empty window"
 # hello, without a Ctrl-C: the client gives up when the server has answered none of its
 # hellos for 10 s, not when one answer is slower than 10 s. Both scenes at once (~12 s):
@@ -203,7 +205,7 @@ is "$(field duration_s "$res")" 1.000 "...then ran its 1 s window"
 start_server A2 -q
 int_after 0.5 "$BIN/A2_client" -H 127.0.0.1 -p "$SRV_PORT" -d 20 -t 2
 is "$RC" 130 "Ctrl-C in the window: exit 130"
-ok "$([ "$MS" -lt "$PROMPT_MS" ]; echo $?)" "...promptly (${MS} ms; 0.8 s is its own deadline, ${PROMPT_MS} ms the gate at any load)"
+ok_prompt
 ok "$(awk -v d="$(field duration_s "$OUT")" 'BEGIN { exit !(d > 0.2 && d < 5) }'; echo $?)" "...duration_s is the window until the signal ($(field duration_s "$OUT"))"
 like "$OUT" " gbps=[0-9]+\.[0-9]+ .* cpu_pct=[0-9]" "...with its rates"
 kill -TERM "$SRV_PID"; wait "$SRV_PID"
@@ -222,7 +224,7 @@ fake --no-eof
 int_after 1.5 "$BIN/A1_client" -H 127.0.0.1 -p "$FPORT" -d 0.5 -s 4K
 kill "$FPID" 2>/dev/null; wait "$FPID" 2>/dev/null
 is "$RC" 130 "Ctrl-C while draining after the window: exit 130"
-ok "$([ "$MS" -lt "$PROMPT_MS" ]; echo $?)" "...promptly (${MS} ms; 0.8 s is its own deadline, ${PROMPT_MS} ms the gate at any load)"
+ok_prompt
 like "$OUT" "duration_s=0\.5[0-9]* .* gbps=[0-9]" "...the window was whole, its rates stand"
 
 # ---- 5. a cut message counts once, bytes balance ---------------------------------------------
@@ -324,15 +326,22 @@ else
 fi
 # Non-root: MSG_ZEROCOPY's pinned pages are charged to RLIMIT_MEMLOCK; the server says so in
 # its first line and its result line, counts the ENOBUFS it causes, and the data still verifies.
-if id nobody >/dev/null 2>&1 && su nobody -s /bin/sh -c "test -x '$BIN/A3_server'" 2>/dev/null; then
-  chmod 755 "$TMP"
-  su nobody -s /bin/bash -c "ulimit -l 256; exec '$BIN/A3_server' -p 0 -n 2" >"$TMP/m.out" 2>"$TMP/m.err" &
+# memlock_run IMPL: IMPL's server as user nobody under a 256 KiB RLIMIT_MEMLOCK, served once by a
+# 2-connection 64 KiB --verify client for 1 s; sets res (client result), sres (server result),
+# server output in $TMP/m.out and m.err.
+memlock_run() {
+  local mpid mport
+  su nobody -s /bin/bash -c "ulimit -l 256; exec '$BIN/$1_server' -p 0 -n 2" >"$TMP/m.out" 2>"$TMP/m.err" &
   mpid=$!
   wait_for 5 has_line '^listening' "$TMP/m.out"
   mport=$(sed -n 's/^listening .*port=\([0-9]*\).*/\1/p' "$TMP/m.out")
-  res=$(timeout 30 "$BIN/A3_client" -H 127.0.0.1 -p "$mport" -s 64K -t 2 -d 1 --verify 2>/dev/null | grep '^result')
+  res=$(timeout 30 "$BIN/$1_client" -H 127.0.0.1 -p "$mport" -s 64K -t 2 -d 1 --verify 2>/dev/null | grep '^result')
   wait "$mpid"
   sres=$(grep '^result' "$TMP/m.out")
+}
+if id nobody >/dev/null 2>&1 && su nobody -s /bin/sh -c "test -x '$BIN/A3_server'" 2>/dev/null; then
+  chmod 755 "$TMP"
+  memlock_run A3
   like "$(sed -n 1p "$TMP/m.out")" "zc_memlock_binds=1 zc_memlock_bytes=262144" "non-root A3: the first line says RLIMIT_MEMLOCK (256 KiB) binds"
   like "$(cat "$TMP/m.err")" "RLIMIT_MEMLOCK, 256 KiB for all connections together" "...and stderr says what it means"
   like "$sres" "zc_memlock_binds=1" "...so does the result line"
@@ -346,13 +355,7 @@ if id nobody >/dev/null 2>&1 && su nobody -s /bin/sh -c "test -x '$BIN/A3_server
   # Up to 3 tries for a run that meets the limit; the other checks hold for every run and are made
   # on the last.
   for _try in 1 2 3; do
-    su nobody -s /bin/bash -c "ulimit -l 256; exec '$BIN/A4_server' -p 0 -n 2" >"$TMP/m.out" 2>"$TMP/m.err" &
-    mpid=$!
-    wait_for 5 has_line '^listening' "$TMP/m.out"
-    mport=$(sed -n 's/^listening .*port=\([0-9]*\).*/\1/p' "$TMP/m.out")
-    res=$(timeout 30 "$BIN/A4_client" -H 127.0.0.1 -p "$mport" -s 64K -t 2 -d 1 --verify 2>/dev/null | grep '^result')
-    wait "$mpid"
-    sres=$(grep '^result' "$TMP/m.out")
+    memlock_run A4
     [ "$(field zc_enomem "$sres")" -gt 0 ] 2>/dev/null && break
     diag "A4 under RLIMIT_MEMLOCK, try $_try: no send met the limit (zc_enomem=$(field zc_enomem "$sres"), bytes=$(field bytes "$sres"))"
   done
