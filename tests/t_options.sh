@@ -5,6 +5,7 @@
 # option, never crash or hang. Boundary values must be accepted, --help
 # exits 0 and shows the defaults. Runs in a private netns, so the accepted
 # cases (which try to connect to a port where nothing listens) end at once.
+# lane: beside (a network namespace of its own; no check of time); tests/run.sh runs it beside the others
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"

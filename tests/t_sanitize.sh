@@ -4,7 +4,7 @@
 #   build-tsan/  -fsanitize=thread
 # with CB_BIN pointing at the build (tests/lib.sh), and CB_QUICK=1 so the
 # loops are shorter (t_faults: 10 kills per technique instead of 100; t_scale:
-# 0.5 s windows). The C unit tests (tests/unit_*.c) are built and run too.
+# 64 connections instead of 256). The C unit tests (tests/unit_*.c) are built and run too.
 # Which tests: those that drive the programs' faults and memory (ASan: t_faults, t_hostile,
 # t_footprint) and their threads (TSan: t_scale, t_hostile). t_options is not among them: its
 # usage errors end before any thread or buffer exists, and unit_opts runs the parser under both.
