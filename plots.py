@@ -347,6 +347,14 @@ def same_path(a, b):
     return os.path.realpath(a) == os.path.realpath(b)
 
 
+def cited(path, out_dir):
+    """How the report and the frozen script name an input: relative to the folder they are written
+    to (`../results.csv` for the committed plots/), so the name still leads to the file in another
+    checkout; absolute when the input is more than two folders up or on another branch of the tree."""
+    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(out_dir))
+    return path if rel.startswith(os.path.join("..", "..", "..")) else rel
+
+
 def output_dir(csvs, out_dir):
     """Where the figures and reports go: --out-dir, else plots/ next to the first CSV. Raises
     InputError when the result would be the committed plots/ for anything but the committed
@@ -406,10 +414,11 @@ def main(argv=None, allow_reexec=False):
     if info.get("pooled"):
         print(f"plots.py: several inputs share a path, their rows are pooled: {info['pooled']}", file=sys.stderr)
     os.makedirs(a.out_dir, exist_ok=True)
+    sources = ", ".join(cited(c, a.out_dir) for c in a.csv)
     written = [write_text(os.path.join(a.out_dir, "summary.md"), summary_markdown(rows, info)),
                write_text(os.path.join(a.out_dir, "report.md"),
-                          report_mod.report_markdown(rows, info, profiles, csv_name=", ".join(a.csv),
-                                                     profiles_name=prof_path))]
+                          report_mod.report_markdown(rows, info, profiles, csv_name=sources,
+                                                     profiles_name=cited(prof_path, a.out_dir)))]
     if a.no_figures:
         print("plots.py: wrote " + ", ".join(written) + " (--no-figures)")
         return 0
@@ -425,7 +434,7 @@ def main(argv=None, allow_reexec=False):
         return 1
     specs = figure_specs(rows, info, profiles)
     written += [draw_figure(plt, spec, a.out_dir) for spec in specs]
-    written.append(write_text(os.path.join(a.out_dir, FROZEN_NAME), freeze_script(specs[:4], info, rows, ", ".join(a.csv))))
+    written.append(write_text(os.path.join(a.out_dir, FROZEN_NAME), freeze_script(specs[:4], info, rows, sources)))
     from analysis.profiles import plot_profiles_next_to  # profiles.csv next to the CSV: docs/profiles.md
     written += plot_profiles_next_to(plt, prof_path, a.out_dir, machine_label(info))
     if hw_absent(rows):

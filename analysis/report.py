@@ -1260,7 +1260,9 @@ def appendix_inputs(ctx, csv_name, profiles_name):
             f"- profiles: `{profiles_name}`, {len(ctx.profiles)} shares." if ctx.profiles else
             "- profiles: not measured in this run.",
             "- bench/wakeups.csv: the measurement made for Q6 (`bench/wakeups.py`)." if ctx.wakeups else
-            "- bench/wakeups.csv: absent (Q6's measurement not made).", ""]
+            "- bench/wakeups.csv: absent (Q6's measurement not made).",
+            *(["- paths not starting with `/` are relative to this report's folder (`bench/...`: to the "
+               "repository's)."] if not csv_name.startswith("/") else []), ""]
 
 
 GLOSSARY = [

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """copybench: the four figures the assignment asks for, redrawn from the data below alone.
 
-Frozen by plots.py --freeze from /work/run/results.csv: 420 runs; machine: AMD EPYC, 2 CPUs (1
-socket(s) x 2 core(s) x 1 thread(s)), L1d unknown L2 unknown L3 unknown, 23.5 GiB RAM, Linux
-6.18.44-fc-v1252, virt: bhyve (VM), docker (container); path: netns+veth, MTU 1500, unpinned, HW
-counters: no, steal median 0.00% max 0.00%, 3-12 reps, 2026-12-03.
+Frozen by plots.py --freeze from ../results.csv: 420 runs; machine: AMD EPYC, 2 CPUs (1 socket(s) x
+2 core(s) x 1 thread(s)), L1d unknown L2 unknown L3 unknown, 23.5 GiB RAM, Linux 6.18.44-fc-v1252,
+virt: bhyve (VM), docker (container); path: netns+veth, MTU 1500, unpinned, HW counters: no, steal
+median 0.00% max 0.00%, 3-12 reps, 2026-12-03.
 Each series holds the plotted points: x; y, the median of the repetitions; lo..hi, their range.
 Needs only Python 3 and matplotlib: no CSV, no copybench code.
 

@@ -351,6 +351,19 @@ o=$("$PY" plots.py "$FX/vm-nohw.csv" "$tmp/again.csv" --no-figures --out-dir "$t
 like "$rc $o" "^0 plots.py: several inputs share a path, their rows are pooled: veth \($FX/vm-nohw\.csv, $tmp/again\.csv\)" \
   "two CSVs of one path: pooled, and said"
 
+# The report names its inputs relative to its own folder (the committed one said
+# `/work/run/results.csv`, where that run happened), absolute when they are further away.
+mkdir -p "$tmp/own/run"
+cp "$FX/vm-nohw.csv" "$tmp/own/run/results.csv"; cp "$FX/vm-nohw.machine.txt" "$tmp/own/run/results.machine.txt"
+"$PY" plots.py "$tmp/own/run/results.csv" --no-figures >/dev/null 2>&1
+r=$(cat "$tmp/own/run/plots/report.md" 2>/dev/null)
+like "$r" "^- results: \`\.\./results\.csv\`, " "report.md next to a run: its CSV named ../results.csv (relative to the report)"
+like "$r" "a column of \`\.\./results\.csv\`" "...in the reading guide too"
+like "$r" "^- paths not starting with \`/\` are relative to this report's folder" "...and says what the names are relative to"
+"$PY" plots.py "$tmp/own/run/results.csv" --no-figures --out-dir "$tmp/own/a/b/c/d" >/dev/null 2>&1
+like "$(cat "$tmp/own/a/b/c/d/report.md" 2>/dev/null)" "^- results: \`$tmp/own/run/results\.csv\`, " \
+  "report.md three folders or more away from its CSV: the path as given"
+
 # pure functions: empty cells are skipped, never zero
 res=$(cd "$ROOT" && "$PY" -c '
 import plots
