@@ -350,9 +350,10 @@ def same_path(a, b):
 def cited(path, out_dir):
     """How the report and the frozen script name an input: relative to the folder they are written
     to (`../results.csv` for the committed plots/), so the name still leads to the file in another
-    checkout; absolute when the input is more than two folders up or on another branch of the tree."""
+    checkout; absolute when the input is three folders up or more (the report says that a name not
+    starting with / is relative to its folder)."""
     rel = os.path.relpath(os.path.abspath(path), os.path.abspath(out_dir))
-    return path if rel.startswith(os.path.join("..", "..", "..")) else rel
+    return os.path.abspath(path) if rel.startswith(os.path.join("..", "..", "..")) else rel
 
 
 def output_dir(csvs, out_dir):

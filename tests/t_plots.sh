@@ -360,9 +360,9 @@ r=$(cat "$tmp/own/run/plots/report.md" 2>/dev/null)
 like "$r" "^- results: \`\.\./results\.csv\`, " "report.md next to a run: its CSV named ../results.csv (relative to the report)"
 like "$r" "a column of \`\.\./results\.csv\`" "...in the reading guide too"
 like "$r" "^- paths not starting with \`/\` are relative to this report's folder" "...and says what the names are relative to"
-"$PY" plots.py "$tmp/own/run/results.csv" --no-figures --out-dir "$tmp/own/a/b/c/d" >/dev/null 2>&1
+(cd "$tmp/own" && "$ROOT/plots.py" run/results.csv --no-figures --out-dir a/b/c/d >/dev/null 2>&1)
 like "$(cat "$tmp/own/a/b/c/d/report.md" 2>/dev/null)" "^- results: \`$tmp/own/run/results\.csv\`, " \
-  "report.md three folders or more away from its CSV: the path as given"
+  "report.md three folders or more away from its CSV, named relative to the current folder: its absolute path"
 
 # pure functions: empty cells are skipped, never zero
 res=$(cd "$ROOT" && "$PY" -c '
