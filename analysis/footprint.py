@@ -395,9 +395,9 @@ def _caches_line(caches, info):
     if caches:
         return ("Cache sizes from the machine file (one core's L1d and L2, one LLC): "
                 + ", ".join(f"{k} {fmt_size(v)}" for k, v in caches.items()) + ".")
-    return ("The machine file states no cache sizes (lscpu and /sys show none on this machine), so no footprint "
-            "step can be named by its cache level" + ("; the footprints are a fixed list of common sizes"
-                                                      if "fixed list" in (info.get("footprints") or "") else "") + ".")
+    return ("The machine file states no cache sizes (lscpu and /sys show none), so no footprint step can be named "
+            "by its cache level" + ("; the footprints are a fixed list of common sizes"
+                                    if "fixed list" in (info.get("footprints") or "") else "") + ".")
 
 
 def q2_cache(rows, info):
@@ -425,10 +425,10 @@ def q2_cache(rows, info):
     num = {"config": cfg, "source": src, "measured": "cpu proxy", "column": col,
            "steps": [(fp, s.med, s.lo, s.hi) for fp, s in steps]}
     label = "Inferred from a measured proxy (CPU time per byte, no cache miss was counted)"
-    why = [f"This machine has no hardware counters: the misses themselves were not measured. {_caches_line(caches, info)}",
+    why = [f"No hardware counters here. {_caches_line(caches, info)}",
            f"Proxy: the server's CPU time per byte in its send loop (`{col}`), A2 / A1 per repetition; A1 reads each "
-           "cold byte once in user space (glibc memmove) and then copies a hot buffer, A2 reads it once in the "
-           "kernel (copy_from_iter)."]
+           "cold byte in user space (glibc memmove), then copies a hot buffer; A2 reads it in the kernel "
+           "(copy_from_iter)."]
     if opens is None and min((s.n for _, s in steps), default=0) < 2:
         bold = (f"Not judged: one repetition per footprint gives no spread to tell a parting of A1's and A2's "
                 f"CPU per byte from noise ({where}); rerun with `--reps 3`.")
@@ -530,16 +530,17 @@ def q3_threads(rows, info, cores=None):
     caches = cache_sizes(info)
     metric = "llc_per_kib" if hw(rows, "llc_misses") else cpu_col(rows)
     mname = "LLC misses per KiB (counted)" if metric == "llc_per_kib" else "CPU per byte (send loop)"
-    src = (f"results CSV, footprint sub-sweep ({fmt_size(size)} messages, stream; growth = the most connections / "
-           "the fewest, per repetition, median [range])")
     if len(ts) < 2:
         return FootprintAnswer(f"Not measured: the footprint sub-sweep has one connection count ({ts[0]}) at "
-                               f"{fmt_size(size)}.", numbers={"source": src})
+                               f"{fmt_size(size)}.",
+                               numbers={"source": f"results CSV, footprint sub-sweep ({fmt_size(size)} messages)"})
     lo_t, hi_t = ts[0], ts[-1]
+    src = (f"results CSV, footprint sub-sweep ({fmt_size(size)} messages, stream; a cell: {mname} with {hi_t} "
+           f"connections / with {lo_t}, per repetition, median [range])")
     fps = [f for f in g[(size, lo_t)] if f in g[(size, hi_t)]]
     impls = [i for i in ("A1", "A2", "A3") if any(r["impl"] == i for r in rows if is_cold(r))]
     table = [f"| footprint per conn. | working set, {lo_t} / {hi_t} conn. | "
-             + " | ".join(f"{i}: {mname}, x from {lo_t} to {hi_t} conn." for i in impls) + " |",
+             + " | ".join(f"{i}, {hi_t} / {lo_t} conn." for i in impls) + " |",
              "|---|---|" + "---|" * len(impls)]
     gr = {}
     for fp in fps:
@@ -557,13 +558,13 @@ def q3_threads(rows, info, cores=None):
     less = [i for i, d in gr.items() if hot in d and cold in d and differs(d[cold], d[hot]) and d[cold].med < d[hot].med]
     judged = [i for i, d in gr.items() if hot in d and cold in d and d[hot].n >= 2 and d[cold].n >= 2]
     measured = "counted" if metric == "llc_per_kib" else "a measured proxy: CPU per byte, no miss counted"
-    words = f"(hot -> at {human(cold)}) " + ", ".join(f"{i} x{d[hot].med:.2f} -> x{d[cold].med:.2f}"
+    words = f"hot -> at {human(cold)}: " + ", ".join(f"{i} x{d[hot].med:.2f} -> x{d[cold].med:.2f}"
                                                       for i, d in gr.items() if hot in d and cold in d)
     if not judged:
         bold = f"Not judged: one repetition gives no spread ({mname} from {lo_t} to {hi_t} connections: {words})."
     elif more and not less:
-        bold = (f"More connections cost more per byte when the data is cold ({measured}): from {lo_t} to {hi_t} "
-                f"connections {mname} changes {words}; measurably more at {human(cold)} for {', '.join(more)}.")
+        bold = (f"Cold data makes {hi_t} connections measurably costlier per byte, relative to {lo_t}, for "
+                f"{', '.join(more)} ({measured}), {words}.")
     elif not more and not less:
         bold = (f"No measurable interaction between connections and footprint ({measured}): from {lo_t} to {hi_t} "
                 f"connections {mname} changes {words}, the same within the repetitions' spread.")
@@ -578,11 +579,11 @@ def q3_threads(rows, info, cores=None):
            + (f"LLC {human(llc)}: " + (f"{', '.join(human(f) for f in squeezed)} per connection fit(s) it with "
                                        f"{lo_t} connection(s) and not with {hi_t}."
                                        if squeezed else "no footprint here fits it with the fewest connections and "
-                                                        "not with the most.") if llc else _caches_line(caches, info)),
+                                                        "not with the most.") if llc else
+              "The LLC's size is not known here (Q2)."),
            f"What {cores_txt} cannot show: contention between more cores than it has. At most {cores or 'that many'} "
-           "senders run at once, on the same CPUs as their receivers, so the eviction that 8 or 32 cores sharing one "
-           "LLC cause each other, and traffic between LLC slices or sockets, is beyond it; more connections than "
-           "CPUs time-share, which adds switching, not parallel pressure on the cache.",
+           "senders run at once, each beside its receiver: eviction among 8 or 32 cores sharing one LLC is beyond it, "
+           "and more connections than CPUs time-share them (switching, not parallel pressure on the cache).",
            f"Numbers: {src}."]
     return FootprintAnswer(bold, table, why, num)
 

@@ -470,8 +470,7 @@ def q1(ctx):
                 best[(s, t)] = max(meds, key=meds.get)
     sp_t = {z: spread_of(rows, z, "A1", "throughput_gbps") for z in zcs}
     sp_c = {z: spread_of(rows, z, "A1", "cpu_ns_per_byte") for z in zcs}
-    a.table = ["| technique | size | server CPU per byte vs A1 [95%] | extra CPU per fragment | sends copied |",
-               "|---|---|---|---|---|"]
+    body = []
     thr = {}
     for z in zcs:
         frag = extra_cpu_per_fragment(rows, z)
@@ -483,11 +482,18 @@ def q1(ctx):
             ccom = sum(r["zc_completions"] for r in rows if r["impl"] == z and r["msg_size"] == s and r.get("zc_completions"))
             if ct:
                 thr.setdefault(z, []).append(ct.ratio)
-            a.table.append(f"| {z} | {fmt_size(s)} | {cc.iv.fmt() if cc else 'n/a'} | "
-                           f"{fmt_num(frag[s]) + ' ns' if s in frag else 'n/a'} | "
-                           f"{f'{100 * csum / ccom:.1f}%' if ccom else ('n/a' if not cs else '')} |")
+            body.append((f"| {z} | {fmt_size(s)} | {cc.iv.fmt() if cc else 'n/a'} | "
+                         f"{fmt_num(frag[s]) + ' ns' if s in frag else 'n/a'} |",
+                         f"{100 * csum / ccom:.1f}%" if ccom else ('n/a' if not cs else '')))
+    # A column with one value in every row is a sentence (issue 25: the flat 100% copied share).
+    one = {c for _, c in body}
+    one = one.pop() if len(one) == 1 and body else None
+    a.table = ["| technique | size | server CPU per byte vs A1 [95%] | extra CPU per fragment |"
+               + ("" if one is not None else " sends copied |"), "|---|---|---|---|" + ("" if one is not None else "---|")]
+    a.table += [row + ("" if one is not None else f" {c} |") for row, c in body]
     a.table += ["", "[results.csv: `cpu_ns_per_byte` paired, all connection counts; extra per fragment = median "
-                "difference × size / 8; copied = `zc_copied` / `zc_completions`; throughput: Q5's table]"]
+                "difference × size / 8; copied = `zc_copied` / `zc_completions`"
+                + (f", {one} in every row" if one is not None else "") + "; throughput: Q5's table]"]
     z = zcs[0]
     n_best = sum(1 for v in best.values() if v == z)
     share_z, n_compl = copied_share(rows, z)
@@ -806,7 +812,7 @@ def q4(ctx):
         a.why.append(f"The `memcpy` A2 avoids takes {span(shares_over(p, 'A1', 'user-space copy'), fmt_share)}% of A1's "
                      "sender, growing with size [table P]: the most A2 can save.")
     a.why.append("The data is hot: without `--verify` the fields are filled once and the same buffer is resent, so "
-                 "A1's `memcpy` reads cached data, its cheapest case (a property of the method)."
+                 "A1's `memcpy` reads cached data (the method's assumption)."
                  + (" " + cold_line if (cold_line := _cold_q4(ctx)) else ""))
     sp = spread_of(rows, "A2", "A1", "throughput_gbps")
     if sp:
@@ -890,8 +896,7 @@ def q5(ctx):
                          f"fragment than A1; the copy it saves here, A1's `memcpy`, costs {fmt_num(mc / 100 * c1 * per)} "
                          "ns per fragment [`cpu_ns_per_byte`, table P].")
     if ctx.path in LOCAL_PATHS:
-        a.why.append("Through a NIC nothing is copied on the send side; the kernel's documentation expects gains "
-                     "from about 10 KB writes. One host here: that size is not placed.")
+        a.why.append("Through a NIC the send side copies nothing (Q1): not placed on one host.")
     return a
 
 
@@ -1134,8 +1139,8 @@ def q6(ctx):
     for k, c in enumerate(ranked, 1):
         a.table.append(f"| {k} | {c.claim} | {c.expected} | x{fmt_num(c.factor, 2)} | {'yes' if c.robust else 'no'} | "
                        f"{c.explained or ('**here**' if c is pick else '')} |")
-    a.table += ["", "Ranked: repeated results before single samples, then contradictions of the copy model before "
-                "machine effects, then by how far off; the pick is the first not explained in Q1-Q5."]
+    a.table += ["", "Ranked: repeated results first, contradictions of the copy model before machine effects, "
+                "then by how far off; the pick: the first not explained in Q1-Q5."]
     if not pick:
         a.head = "Nothing unexpected that Q1-Q5 do not already explain."
         return a

@@ -162,9 +162,15 @@ check("Q2 with counters: equal reductions -> no level", a.numbers["level"] is No
 
 # Q3: 2 connections cost x1.0 more per byte hot, x1.4 at 256 MiB
 a = F.q3_threads(rows_for(lambda fp: 1.0, growth_at=lambda fp: 1.4 if fp >= 256 * M else 1.0), KNOWN, cores=2)
-check("Q3: more growth with cold data, measurably", a.bold.startswith("More connections cost more per byte when the data "
-                                                                     "is cold (a measured proxy") and a.numbers["more"],
-      a.bold)
+check("Q3: more growth with cold data, measurably", a.bold.startswith("Cold data makes 2 connections measurably costlier "
+                                                                     "per byte, relative to 1, for A1, A2, A3 (a measured "
+                                                                     "proxy") and a.numbers["more"], a.bold)
+check("Q3: the table's header names the ratio once per technique, the cell's metric in Numbers",
+      a.table[0].endswith("| A1, 2 / 1 conn. | A2, 2 / 1 conn. | A3, 2 / 1 conn. |")
+      and "a cell: CPU per byte (send loop) with 2 connections / with 1" in " ".join(a.why), a.table[0])
+u = F.q3_threads(rows_for(lambda fp: 1.0, growth_at=lambda fp: 1.4 if fp >= 256 * M else 1.0), UNKNOWN, cores=2)
+check("Q3: the unknown cache sizes are said in Q2, not again here", "states no cache sizes" not in " ".join(u.why)
+      and "not known here (Q2)." in " ".join(u.why), u.why)
 check("Q3: the working set is threads x footprint", "| 16 MiB | 16 MiB / 32 MiB |" in "\n".join(a.table), a.table)
 check("Q3: says what 2 CPUs cannot show", "What 2 CPUs cannot show: contention between more cores than it has"
       in " ".join(a.why), a.why)
