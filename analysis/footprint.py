@@ -395,7 +395,7 @@ def _caches_line(caches, info):
     if caches:
         return ("Cache sizes from the machine file (one core's L1d and L2, one LLC): "
                 + ", ".join(f"{k} {fmt_size(v)}" for k, v in caches.items()) + ".")
-    return ("The machine file states no cache sizes (lscpu and /sys show none), so no footprint step can be named "
+    return ("The machine file states no cache sizes, so no footprint step can be named "
             "by its cache level" + ("; the footprints are a fixed list of common sizes"
                                     if "fixed list" in (info.get("footprints") or "") else "") + ".")
 
