@@ -485,15 +485,16 @@ def q1(ctx):
             body.append((f"| {z} | {fmt_size(s)} | {cc.iv.fmt() if cc else 'n/a'} | "
                          f"{fmt_num(frag[s]) + ' ns' if s in frag else 'n/a'} |",
                          f"{100 * csum / ccom:.1f}%" if ccom else ('n/a' if not cs else '')))
-    # A column with one value in every row is a sentence (issue 25: the flat 100% copied share).
-    one = {c for _, c in body}
-    one = one.pop() if len(one) == 1 and body and next(iter(one)).endswith("%") else None
-    a.table = ["| technique | size | server CPU per byte vs A1 [95%] | extra CPU per fragment |"
-               + ("" if one is not None else " sends copied |"), "|---|---|---|---|" + ("" if one is not None else "---|")]
-    a.table += [row + ("" if one is not None else f" {c} |") for row, c in body]
+    # A column with one share in every row is a sentence (issue 25: the flat 100% copied share).
+    shares = {c for _, c in body}
+    flat = shares.pop() if len(shares) == 1 and next(iter(shares)).endswith("%") else None
+    heads = ["technique", "size", "server CPU per byte vs A1 [95%]", "extra CPU per fragment"]
+    heads += [] if flat else ["sends copied"]
+    a.table = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+    a.table += [row if flat else f"{row} {c} |" for row, c in body]
     a.table += ["", "[results.csv: `cpu_ns_per_byte` paired, all connection counts; extra per fragment = median "
                 "difference × size / 8; copied = `zc_copied` / `zc_completions`"
-                + (f", {one} in every row" if one is not None else "") + "; throughput: Q5's table]"]
+                + (f", {flat} in every row" if flat else "") + "; throughput: Q5's table]"]
     z = zcs[0]
     n_best = sum(1 for v in best.values() if v == z)
     share_z, n_compl = copied_share(rows, z)

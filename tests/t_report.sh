@@ -44,12 +44,13 @@ unlike() { # unlike TEXT REGEX DESC
   if grep -Eq -- "$2" <<<"$1"; then ok 1 "$3"; echo "#  regex matched: '$(grep -Em1 -- "$2" <<<"$1" | cut -c1-160)'"; else ok 0 "$3"; fi
 }
 count() { grep -Ec -- "$2" <<<"$1"; }
+questions() { awk '/^## Q1\./ { on = 1 } /^## Glossary/ { on = 0 } on' <<<"$1"; } # questions TEXT: Q1-Q6
 
 # --- 1. the run the grader read (2026-12-02), with its profiles and Q6's measurement --------------
 REAL=("$FX/vm-2026-12-02.csv" "$FX/vm-2026-12-02.machine.txt" "$FX/vm-2026-12-02.profiles.csv" "$FX/wakeups-2026-12-03.csv")
 r=$(report "${REAL[@]}"); rc=$?
 is "$rc" 0 "report from the graded run builds"
-qs=$(awk '/^## Q1\./ { on = 1 } /^## Glossary/ { on = 0 } on' <<<"$r")
+qs=$(questions "$r")
 n=$(printf '%s\n' "$qs" | wc -c | tr -d ' ')
 check "Q1-Q6 together within 10 KB ($n bytes)" test "$n" -le 10000
 # The committed run's report (the default run, with A4 and the cold-data rows) is the one a grader
@@ -63,7 +64,7 @@ if git cat-file -e HEAD:results.csv 2>/dev/null; then
   C="$tmp/committed"
   c=$(report "$C/results.csv" "$C/results.machine.txt" "$([ -f "$C/profiles.csv" ] && echo "$C/profiles.csv")" \
              "$([ -f "$C/bench/wakeups.csv" ] && echo "$C/bench/wakeups.csv")")
-  cq=$(awk '/^## Q1\./ { on = 1 } /^## Glossary/ { on = 0 } on' <<<"$c")
+  cq=$(questions "$c")
   n=$(printf '%s\n' "$cq" | wc -c | tr -d ' ')
   check "the committed run's report: Q1-Q6 within 10 KB ($n bytes)" test "$n" -gt 1000 -a "$n" -le 10000
   check "the committed run's report: the unknown cache sizes said once in Q1-Q6, not again in Q3 (the grader's 'same boilerplate in Q2 and Q3')" \
