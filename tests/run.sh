@@ -44,7 +44,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # run_one FILE: runs one test file under its time limit; its output to $LANE/N.out, then
-# "STATUS SECONDS LIMIT" to $LANE/N.rc (N: the file's name with / as _).
+# "STATUS SECONDS LIMIT CPU" to $LANE/N.rc (N: the file's name with / as _; CPU: user + system
+# seconds of the processes it waited for, what the suite's time on 2 cores is made of).
 run_one() {
   local t=$1 key=${1//\//_} start limit rc
   local cmd=("$t")
@@ -54,15 +55,16 @@ run_one() {
   # several times that on a loaded machine.
   [[ "$t" == */t_sanitize.sh ]] && limit=$((per_test_timeout * 3))
   start=$(date +%s)
-  timeout --kill-after=10 "$limit" "${cmd[@]}" >"$LANE/$key.out" 2>&1; rc=$?
-  echo "$rc $(( $(date +%s) - start )) $limit" >"$LANE/$key.rc"
+  local TIMEFORMAT='%U %S' cpu
+  cpu=$( { time timeout --kill-after=10 "$limit" "${cmd[@]}" >"$LANE/$key.out" 2>&1; } 2>&1; exit $?); rc=$?
+  echo "$rc $(( $(date +%s) - start )) $limit $(awk '{ printf "%.0f", $1 + $2 }' <<<"$cpu")" >"$LANE/$key.rc"
 }
 
 # report_one FILE: prints a finished file's output and its time, and tallies it.
 report_one() {
-  local t=$1 key=${1//\//_} out rc secs limit p f s s_all
+  local t=$1 key=${1//\//_} out rc secs limit cpu p f s s_all
   out=$(cat "$LANE/$key.out" 2>/dev/null)
-  read -r rc secs limit <"$LANE/$key.rc" 2>/dev/null || { rc=125 secs=0 limit=$per_test_timeout; }
+  read -r rc secs limit cpu <"$LANE/$key.rc" 2>/dev/null || { rc=125 secs=0 limit=$per_test_timeout cpu=; }
   echo "### $t"
   printf '%s\n' "$out"
   p=$(grep -cE '^ok [0-9]+' <<<"$out" || true)
@@ -79,7 +81,7 @@ report_one() {
     broken+=("$t")
     summary+=$(failures "$t" "$out" "$rc")$'\n'
   fi
-  echo "### $t: ${secs}s"
+  echo "### $t: ${secs}s${cpu:+ (cpu ${cpu}s)}"
 }
 
 first=() beside=()
@@ -104,7 +106,7 @@ if [ -n "$lane_pid" ]; then
   echo "### the second lane (files that ran beside the others):"
   for t in "${beside[@]}"; do report_one "$t"; done
 fi
-echo "### all: $(( $(date +%s) - suite_start ))s"
+echo "### all: $(( $(date +%s) - suite_start ))s (cpu $(cat "$LANE"/*.rc 2>/dev/null | awk '{ c += $4 } END { print c + 0 }')s)"
 if [ "${#broken[@]}" -gt 0 ]; then
   echo "# failing: ${broken[*]}"
   echo "# ---- what failed, with its diagnostics ----"
