@@ -33,6 +33,10 @@ failures() {
 # written to pass beside a loaded CPU anyway.
 lanes=${TEST_LANES:-2}
 LANE=$(mktemp -d)
+# Every file's scratch (mktemp without a directory, server logs included) goes under the
+# suite's own directory and is gone with it, not left in /tmp run after run.
+export TMPDIR=$LANE/tmp
+mkdir -p "$TMPDIR"
 lane_pid=""
 cleanup() {
   if [ -n "$lane_pid" ] && kill -0 "$lane_pid" 2>/dev/null; then

@@ -29,6 +29,19 @@ like "$summary" "tests/t_d.sh \\(exit 3\\):" "summary: a file that died without 
 like "$summary" "segfault here" "summary: and its last lines"
 rm "$TMP/tests/t_c.sh" "$TMP/tests/t_d.sh"
 
+# Scratch: what a file makes with a bare mktemp (a server's log, say) is gone with the suite.
+printf '#!/bin/sh
+f=$(mktemp)
+echo "ok 1 - made $f"
+' >"$TMP/tests/t_m.sh"
+out=$(CB_TESTS_ROOT=$TMP bash "$ROOT/tests/run.sh" 2>&1)
+made=$(sed -n 's/^ok 1 - made //p' <<<"$out")
+check "scratch: a bare mktemp of a test file is made ($made)" [ -n "$made" ]
+check "scratch: and gone once the suite is done" [ ! -e "${made:-/}" ]
+like "$out" "### tests/t_m.sh: [0-9]+s \\(cpu [0-9]+s\\)" "each file's line: its wall and CPU seconds"
+like "$out" "### all: [0-9]+s \\(cpu [0-9]+s\\)" "the suite's line: its wall and CPU seconds"
+rm "$TMP/tests/t_m.sh"
+
 # The second lane: a file headed "# lane: beside" runs beside the others; its output comes after
 # theirs, whole, and it counts (and fails) like any other. TEST_LANES=1: one lane, in name order.
 printf '#!/bin/sh\n# lane: beside\nsleep 1; echo "ok 1 - g"\necho "not ok 2 - h"\necho "#   why: h"\nexit 1\n' >"$TMP/tests/t_e.sh"
