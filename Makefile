@@ -33,9 +33,10 @@ A4_server.o: A4_server.c $(LIB_HDR)
 $(PROGS): %: %.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) -lm $($@_LIBS)
 
-tests/bin/%: tests/%.c $(LIB_SRC) $(LIB_HDR)
+# The unit tests link the module's objects the programs link, compiled once.
+tests/bin/%: tests/%.c $(LIB_OBJ) $(LIB_HDR)
 	@mkdir -p tests/bin
-	$(CC) $(CFLAGS) -o $@ $< $(LIB_SRC) $(LDFLAGS) -lm
+	$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJ) $(LDFLAGS) -lm
 
 # Sanitizer builds, fuzzing and the benchmark live in their own makefiles.
 -include tests/extra.mk bench/bench.mk
@@ -43,10 +44,11 @@ tests/bin/%: tests/%.c $(LIB_SRC) $(LIB_HDR)
 unit: $(UNITS)
 
 # The test runner prints TAP per file and ends with "N passed, N failed". The test tools come
-# with the tests: installed first when missing (as root; otherwise their checks say SKIP).
+# with the tests: installed first when missing (as root; otherwise their checks say SKIP). The
+# build uses every CPU (nothing else runs yet), unless make was given its own -j.
 test:
 	@bash tests/install_deps.sh || echo "make test: test tools missing (above): the checks that need them SKIP"
-	$(MAKE) all unit tests/bin/cb_peer $(SHIMS) tests/bin/no_uring tests/bin/zc_faults.so
+	$(MAKE) $(if $(findstring --jobserver,$(MAKEFLAGS)),,-j$$(nproc)) all unit tests/bin/cb_peer $(SHIMS) tests/bin/no_uring tests/bin/zc_faults.so
 	bash tests/run.sh
 
 # What running needs (compiler, perf, iproute2, matplotlib, liburing...), from the distribution's

@@ -24,9 +24,9 @@ UNIT_SRCS  := $(wildcard tests/unit_*.c)
 FUZZ_SRC   := src/base.c src/hist.c src/wire.c
 
 # ---- the tool the hostile tests use (a normal build) ----------------------
-tests/bin/cb_peer: tests/tools/cb_peer.c $(LIB_SRC) $(LIB_HDR)
+tests/bin/cb_peer: tests/tools/cb_peer.c $(LIB_OBJ) $(LIB_HDR)
 	@mkdir -p tests/bin
-	$(CC) $(CFLAGS) -o $@ tests/tools/cb_peer.c $(LIB_SRC) $(LDFLAGS) -lm
+	$(CC) $(CFLAGS) -o $@ tests/tools/cb_peer.c $(LIB_OBJ) $(LDFLAGS) -lm
 
 # LD_PRELOAD shims: setsockopt(SO_ZEROCOPY) made to fail (tests/t_truth.sh); the kernel's
 # TCP_INFO counts read as each socket is closed, and one client thread made slow (t_numbers.sh).
@@ -55,9 +55,9 @@ $(1)/%.o: %.c $(LIB_HDR)
 $(addprefix $(1)/,$(PROGS)): $(1)/%: $(1)/%.o $(addprefix $(1)/,$(LIB_OBJ))
 	$$(SAN_CC) $(2) -o $$@ $$^ -lm $$($$*_LIBS)
 
-$(1)/tests/bin/%: tests/%.c $(LIB_SRC) $(LIB_HDR)
+$(1)/tests/bin/%: tests/%.c $(addprefix $(1)/,$(LIB_OBJ)) $(LIB_HDR)
 	@mkdir -p $(1)/tests/bin
-	$$(SAN_CC) $(2) -o $$@ $$< $(LIB_SRC) -lm
+	$$(SAN_CC) $(2) -o $$@ $$< $(addprefix $(1)/,$(LIB_OBJ)) -lm
 
 $(1)-build: $(addprefix $(1)/,$(PROGS)) $(patsubst tests/%.c,$(1)/tests/bin/%,$(UNIT_SRCS))
 endef
