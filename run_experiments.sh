@@ -794,11 +794,12 @@ CB_PROFILE_THREADS=${CB_PROFILE_THREADS:-1}         # connections in a profiled 
 PROF_CSV=""
 PROF_TOP=""
 
-# python_with MODULES: the first python3 that imports MODULES ("a, b"): the one on PATH may be a
-# pyenv build without matplotlib, while Debian's /usr/bin/python3 has python3-matplotlib.
+# python_with MODULES: the first python3 that imports MODULES ("a, b"). Debian's own first: it is
+# the one `make deps` gives matplotlib, while the one on PATH may be a pyenv build without it (and
+# its shim costs a second a start).
 python_with() {
   local py
-  for py in python3 /usr/bin/python3; do
+  for py in /usr/bin/python3 python3; do
     if command -v "$py" >/dev/null 2>&1 && "$py" -c "import $1" >/dev/null 2>&1; then echo "$py"; return 0; fi
   done
   return 1

@@ -11,9 +11,10 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 # Figure specs and summaries need only Python 3; drawing needs matplotlib. Checks that cannot run
 # here print a SKIP line.
+# PY: the python3 on PATH, by its real path: a pyenv shim costs ~1 s a start, ~60 starts here.
 PY=""
 for p in python3 /usr/bin/python3; do
-  if command -v "$p" >/dev/null 2>&1; then PY=$p; break; fi
+  if command -v "$p" >/dev/null 2>&1; then PY=$("$p" -c 'import sys; print(sys.executable)') || PY=$p; break; fi
 done
 [ -n "$PY" ] || skip_all "no python3"
 MPL=""
