@@ -34,9 +34,10 @@ failures() {
 lanes=${TEST_LANES:-2}
 LANE=$(mktemp -d)
 # Every file's scratch (mktemp without a directory, server logs included) goes under the
-# suite's own directory and is gone with it, not left in /tmp run after run.
+# suite's own directory and is gone with it, not left in /tmp run after run. Open to all as /tmp
+# is (sticky): a test that runs a sweep as another user (nobody) makes its scratch there too.
 export TMPDIR=$LANE/tmp
-mkdir -p "$TMPDIR"
+mkdir -p "$TMPDIR" && chmod 755 "$LANE" && chmod 1777 "$TMPDIR"
 lane_pid=""
 cleanup() {
   if [ -n "$lane_pid" ] && kill -0 "$lane_pid" 2>/dev/null; then

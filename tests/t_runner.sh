@@ -38,6 +38,14 @@ out=$(CB_TESTS_ROOT=$TMP bash "$ROOT/tests/run.sh" 2>&1)
 made=$(sed -n 's/^ok 1 - made //p' <<<"$out")
 check "scratch: a bare mktemp of a test file is made ($made)" [ -n "$made" ]
 check "scratch: and gone once the suite is done" [ ! -e "${made:-/}" ]
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+  printf '#!/bin/sh\nf=$(su nobody -s /bin/sh -c mktemp) && echo "ok 1 - made $f"\n' >"$TMP/tests/t_n.sh"
+  out2=$(CB_TESTS_ROOT=$TMP bash "$ROOT/tests/run.sh" t_n 2>&1)
+  like "$out2" "^ok 1 - made /" "scratch: another user (nobody) can make a temporary file there too, as in /tmp"
+  rm "$TMP/tests/t_n.sh"
+else
+  ok 0 "scratch: another user can make a temporary file there too # SKIP needs root and a user nobody"
+fi
 like "$out" "### tests/t_m.sh: [0-9]+s \\(cpu [0-9]+s\\)" "each file's line: its wall and CPU seconds"
 like "$out" "### all: [0-9]+s \\(cpu [0-9]+s\\)" "the suite's line: its wall and CPU seconds"
 rm "$TMP/tests/t_m.sh"
