@@ -35,9 +35,12 @@ fi
 LOGS=$(mktemp -d)
 trap 'rm -rf "$LOGS"' EXIT
 
-for san in "${sans[@]}"; do
-  dir=$ROOT/build-$san
-  [ -x "$dir/A1_server" ] || { ok 1 "$san: $dir is built"; continue; }
+# series SAN: one build's unit tests and re-run tests, as "STATUS<TAB>DESCRIPTION" lines (and "#"
+# diagnostics), in order. The two builds' series run at once: much of t_hostile is waiting out
+# peers' timeouts, time the other series uses.
+series() {
+  local san=$1 dir=$ROOT/build-$1 tests u t out rc p f start
+  [ -x "$dir/A1_server" ] || { printf '1\t%s\n' "$san: $dir is built"; return; }
   mkdir -p "$LOGS/$san"
   # ASan: the faults (every error path frees what it made), hostile peers and the footprint's
   # message pools; TSan: 256 connections at once (t_scale) and hostile peers, where threads meet.
@@ -51,17 +54,32 @@ for san in "${sans[@]}"; do
     [ -x "$u" ] || continue
     out=$(timeout 120 "$u" 2>&1); rc=$?
     p=$(grep -cE '^ok [0-9]+' <<<"$out"); f=$(grep -cE '^not ok [0-9]+' <<<"$out")
-    ok "$([ "$rc" = 0 ] && [ "$f" = 0 ]; echo $?)" "$san: $(basename "$u") ($p passed, $f failed, exit $rc)"
+    printf '%s\t%s\n' "$([ "$rc" = 0 ] && [ "$f" = 0 ]; echo $?)" "$san: $(basename "$u") ($p passed, $f failed, exit $rc)"
     [ "$f" = 0 ] || grep -E '^not ok' <<<"$out" | sed -n 1,5p | sed 's/^/#   /'
   done
   for t in $tests; do
     start=$(date +%s)
     out=$(timeout 300 bash "tests/$t.sh" 2>&1); rc=$?
     p=$(grep -cE '^ok [0-9]+' <<<"$out"); f=$(grep -cE '^not ok [0-9]+' <<<"$out")
-    ok "$([ "$rc" = 0 ] && [ "$f" = 0 ] && [ "$p" -gt 0 ]; echo $?)" \
+    printf '%s\t%s\n' "$([ "$rc" = 0 ] && [ "$f" = 0 ] && [ "$p" -gt 0 ]; echo $?)" \
       "$san: $t ($p passed, $f failed, exit $rc, $(( $(date +%s) - start ))s)"
     [ "$f" = 0 ] || grep -E -A3 '^not ok' <<<"$out" | sed -n 1,20p | sed 's/^/#   /'
   done
+}
+pids=()
+for san in "${sans[@]}"; do
+  series "$san" >"$LOGS/$san.tap" 2>&1 &
+  pids+=($!)
+done
+wait "${pids[@]}"
+for san in "${sans[@]}"; do
+  while IFS= read -r line; do
+    case $line in
+      [01]$'\t'*) ok "${line%%$'\t'*}" "${line#*$'\t'}" ;;
+      *) echo "$line" ;;
+    esac
+  done <"$LOGS/$san.tap"
+  [ -d "$LOGS/$san" ] || continue
   reports=$(find "$LOGS/$san" -type f | wc -l)
   is "$reports" 0 "$san: no sanitizer reports from any program"
   if [ "$reports" != 0 ]; then
