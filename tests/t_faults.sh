@@ -137,7 +137,7 @@ for sig in INT TERM; do
   # --foreground: timeout passes the signal on to the client alone. Without it, it sends the
   # group a SIGCONT just after, which can land while LeakSanitizer (the ASan re-run) has the
   # exiting client SIGSTOPped for its leak check: that stop is lost and the check waits for
-  # ever (seen once in ~200 tries under load; t_sanitize then timed out at 300 s).
+  # ever (3 times in ~420 signals under load; t_sanitize then timed out at 300 s).
   timeout --foreground 20 "$BIN/A2_client" -H 127.0.0.1 -p "$SRV_PORT" -t 4 -d 5 >"$TMP/c.out" 2>"$TMP/c.err" &
   cpid=$!
   wait_until 10 established 4 || diag "the 4 connections were not seen established"

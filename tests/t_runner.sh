@@ -30,10 +30,7 @@ like "$summary" "segfault here" "summary: and its last lines"
 rm "$TMP/tests/t_c.sh" "$TMP/tests/t_d.sh"
 
 # Scratch: what a file makes with a bare mktemp (a server's log, say) is gone with the suite.
-printf '#!/bin/sh
-f=$(mktemp)
-echo "ok 1 - made $f"
-' >"$TMP/tests/t_m.sh"
+printf '#!/bin/sh\nf=$(mktemp)\necho "ok 1 - made $f"\n' >"$TMP/tests/t_m.sh"
 out=$(CB_TESTS_ROOT=$TMP bash "$ROOT/tests/run.sh" 2>&1)
 made=$(sed -n 's/^ok 1 - made //p' <<<"$out")
 check "scratch: a bare mktemp of a test file is made ($made)" [ -n "$made" ]
