@@ -460,6 +460,13 @@ static int wait_chain(struct cb_conn *c, struct a4 *s)
 		}
 	}
 	if (why) {
+		uint64_t took_ms = (cb_now_ns() - cancelled_at) / 1000000;
+
+		/* Cancelled sends report within a wait or two; when they do not, say how
+		 * long (it is time past the stop deadline, or past the idle timeout). */
+		if (took_ms > 2ull * WAIT_MS)
+			cb_warn("client %s: the cancelled sends took %llu ms to report what they sent",
+				c->peer, (unsigned long long)took_ms);
 		c->err_call = why;
 		errno = ETIMEDOUT;
 		return -1;
