@@ -89,8 +89,15 @@ else
   a3=$(share A3 1024 server deferred_copy "$prof")
   check "A3 1 KiB server has a deferred copy on veth (the kernel copies for a local receiver): $a3%" gt "$a3" 0
   check "A3 1 KiB server pins pages: $(share A3 1024 server pin "$prof")%" gt "$(share A3 1024 server pin "$prof")" 0
-  is "$(share A1 1024 server deferred_copy "$prof") $(share A2 1024 server pin "$prof")" "0.00 0.00" \
-    "A1 and A2 have no deferred copy and no pinning"
+  is "$(share A1 1024 server pin "$prof") $(share A2 1024 server pin "$prof")" "0.00 0.00" \
+    "A1 and A2 do not pin (pinning counts only under their own tcp_sendmsg_locked)"
+  # A deferred copy is softirq work, and a sender's softirq also delivers what other programs
+  # queued on its CPU: another test's zero-copy skbs can land in A1's profile (0.06%, one sample,
+  # beside the suite's other lane; once in two runs beside an A3 loopback stream in another
+  # namespace, never without one). A3's own is 7-36%.
+  da1=$(share A1 1024 server deferred_copy "$prof") da2=$(share A2 1024 server deferred_copy "$prof")
+  ok "$(awk -v a="$da1" -v b="$da2" 'BEGIN { exit !(a != "" && b != "" && a + 0 < 1 && b + 0 < 1) }'; echo $?)" \
+    "A1 and A2 have no deferred copy of their own: under 1% (A1 $da1%, A2 $da2%)"
   check "the client copies to user: A1 client $(share A1 1024 client copy_to_user "$prof")%" \
     gt "$(share A1 1024 client copy_to_user "$prof")" 0
   check "profiles_top.csv written" test -s "$d1/profiles_top.csv"
