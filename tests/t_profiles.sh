@@ -96,7 +96,7 @@ else
   # beside the suite's other lane; once in two runs beside an A3 loopback stream in another
   # namespace, never without one). A3's own is 7-36%.
   da1=$(share A1 1024 server deferred_copy "$prof") da2=$(share A2 1024 server deferred_copy "$prof")
-  ok "$(awk -v a="$da1" -v b="$da2" 'BEGIN { exit !(a != "" && b != "" && a + 0 < 1 && b + 0 < 1) }'; echo $?)" \
+  ok "$(gt 1 "$da1" && gt 1 "$da2"; echo $?)" \
     "A1 and A2 have no deferred copy of their own: under 1% (A1 $da1%, A2 $da2%)"
   check "the client copies to user: A1 client $(share A1 1024 client copy_to_user "$prof")%" \
     gt "$(share A1 1024 client copy_to_user "$prof")" 0

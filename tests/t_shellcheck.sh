@@ -23,10 +23,10 @@ diag "shellcheck $(shellcheck --version | sed -n 's/^version: //p')"
 existing=()
 for f in "${files[@]}"; do [ -e "$f" ] && existing+=("$f"); done
 all=$(shellcheck -x -P SCRIPTDIR -S warning -f gcc "${existing[@]}" 2>&1); all_rc=$?
-[ "$all_rc" != 0 ] && [ -z "$all" ] && all="(shellcheck exited $all_rc without a finding)"
+broken=""
+[ "$all_rc" != 0 ] && ! grep -qE '\[SC[0-9]+\]$' <<<"$all" && broken=${all:-"(shellcheck exited $all_rc without a finding)"}
 for f in "${existing[@]}"; do
-  found=$(awk -v f="$f:" 'index($0, f) == 1 && /\[SC[0-9]+\]$/' <<<"$all")
-  [ "$all_rc" != 0 ] && ! grep -qE '\[SC[0-9]+\]$' <<<"$all" && found=$all
+  found=${broken:-$(awk -v f="$f:" 'index($0, f) == 1 && /\[SC[0-9]+\]$/' <<<"$all")}
   is "$(grep -c . <<<"$found")" 0 "shellcheck $f"
   [ -z "$found" ] || printf '%s\n' "$found" | sed -n 1,10p | sed 's/^/#   /'
 done
